@@ -1,0 +1,53 @@
+"""Which processor runs the models: CUDA when present, MPS on a Mac, else the CPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torchvision
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    kind: str  # "cuda", "mps" or "cpu"
+    name: str  # e.g. "NVIDIA H100 80GB HBM3", "Apple GPU", "CPU"
+    memory_gib: float | None  # total device memory; None for the CPU and MPS
+    threads: int  # torch intra-op threads (meaningful for the CPU)
+    torch_version: str
+    torchvision_version: str
+
+
+def available_devices() -> list[str]:
+    """Device kinds this machine can run, best first."""
+    kinds = []
+    if torch.cuda.is_available():
+        kinds.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        kinds.append("mps")
+    kinds.append("cpu")
+    return kinds
+
+
+def default_device() -> str:
+    return available_devices()[0]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """None means the best available; an unavailable kind raises ValueError."""
+    kind = default_device() if device is None else torch.device(device).type
+    if kind not in available_devices():
+        raise ValueError(f"Device {kind!r} is not available here; choose one of {available_devices()}.")
+    return torch.device(kind)
+
+
+def describe_device(device: str | torch.device | None = None) -> DeviceInfo:
+    dev = resolve_device(device)
+    name, memory = "CPU", None
+    if dev.type == "cuda":
+        props = torch.cuda.get_device_properties(dev)
+        name, memory = props.name, props.total_memory / 2**30
+    elif dev.type == "mps":
+        name = "Apple GPU (MPS)"
+    return DeviceInfo(kind=dev.type, name=name, memory_gib=memory, threads=torch.get_num_threads(),
+                      torch_version=torch.__version__, torchvision_version=torchvision.__version__)

@@ -1,0 +1,113 @@
+"""Figures for the dilation-formula lesson: a dilated kernel on the padded input, and its slide."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from deeplab_core.dilation import ConvGeometry
+from deeplab_core.i18n import text
+
+# Cell kinds on the padded input grid, drawn with a discrete colour scale.
+INPUT, PADDING, HOLE, TAP, TAP_ON_PADDING = range(5)
+_CELL_COLOURS = ["#e8eef7", "#c8c8c8", "#fff3c4", "#1f6fd1", "#d1495b"]
+# Output grid: not yet computed, computed, being computed now.
+_OUTPUT_COLOURS = ["#f4f4f4", "#9cc3f0", "#1f6fd1"]
+MAX_FRAMES = 256
+
+
+def _discrete_scale(colours: list[str]) -> list[list]:
+    n = len(colours)
+    scale = []
+    for i, colour in enumerate(colours):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
+
+
+def padded_cells(geom: ConvGeometry, out_row: int, out_col: int) -> np.ndarray:
+    """(P, P) cell kinds for the window of output (out_row, out_col); P = i + 2p."""
+    size = geom.input_size + 2 * geom.padding
+    pad = np.array([geom.is_padding(j) for j in range(size)])
+    cells = np.where(pad[:, None] | pad[None, :], PADDING, INPUT)  # (P, P)
+    r0, c0 = geom.window_start(out_row), geom.window_start(out_col)
+    span = geom.effective_kernel_size
+    window = cells[r0:r0 + span, c0:c0 + span]
+    window[window == INPUT] = HOLE  # every in-window cell that is not a tap is a hole
+    rows, cols = np.array(geom.taps(out_row)), np.array(geom.taps(out_col))
+    on_pad = pad[rows][:, None] | pad[cols][None, :]
+    cells[np.ix_(rows, cols)] = np.where(on_pad, TAP_ON_PADDING, TAP)
+    return cells
+
+
+def _legend_text(lang: str) -> str:
+    names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
+    return "   ".join(f"<span style='color:{c}'>■</span> {n}" for c, n in zip(_CELL_COLOURS, names))
+
+
+def _grid_heatmap(z: np.ndarray, colours: list[str], hover: str) -> go.Heatmap:
+    return go.Heatmap(z=z, zmin=-0.5, zmax=len(colours) - 0.5, colorscale=_discrete_scale(colours),
+                      showscale=False, xgap=1, ygap=1, hovertemplate=hover + "<extra></extra>")
+
+
+def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int = 0) -> go.Figure:
+    """The dilated kernel of one output position on the padded input: taps, holes, padding ring."""
+    hover = text("formula.fig.hover_cell", lang)
+    fig = go.Figure(_grid_heatmap(padded_cells(geom, out_row, out_col), _CELL_COLOURS, hover))
+    _square_axes(fig)
+    fig.update_layout(title=text("formula.fig.kernel_title", lang, k=geom.kernel_size, d=geom.dilation,
+                                 k_eff=geom.effective_kernel_size),
+                      annotations=[_legend_annotation(lang)], margin=dict(l=10, r=10, t=50, b=50), height=460)
+    return fig
+
+
+def sliding_animation(geom: ConvGeometry, lang: str) -> go.Figure:
+    """Plotly frames: the kernel slides over the padded input while the output grid fills, cell by cell."""
+    o = geom.output_size
+    positions = [(r, c) for r in range(o) for c in range(o)][:MAX_FRAMES]
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
+                        subplot_titles=(text("formula.fig.padded_input", lang, size=geom.input_size + 2 * geom.padding),
+                                        text("formula.fig.output", lang, size=o)))
+    hover_in = text("formula.fig.hover_cell", lang)
+    hover_out = text("formula.fig.hover_output", lang)
+
+    def traces(step: int) -> list[go.Heatmap]:
+        r, c = positions[step]
+        filled = np.zeros((o, o), dtype=int)  # (o, o)
+        filled.flat[:step] = 1
+        filled[r, c] = 2
+        return [_grid_heatmap(padded_cells(geom, r, c), _CELL_COLOURS, hover_in),
+                _grid_heatmap(filled, _OUTPUT_COLOURS, hover_out)]
+
+    for trace, col in zip(traces(0), (1, 2)):
+        fig.add_trace(trace, row=1, col=col)
+    fig.frames = [go.Frame(data=traces(i), traces=[0, 1], name=str(i)) for i in range(len(positions))]
+    _square_axes(fig)
+    fig.update_layout(
+        height=520, margin=dict(l=10, r=10, t=60, b=120), annotations=[*fig.layout.annotations,
+                                                                       _legend_annotation(lang, y=-0.32)],
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top",
+                          buttons=[dict(label=text("formula.fig.play", lang), method="animate",
+                                        args=[None, dict(frame=dict(duration=350, redraw=True), fromcurrent=True,
+                                                         transition=dict(duration=0))]),
+                                   dict(label=text("formula.fig.pause", lang), method="animate",
+                                        args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                                           mode="immediate")])])],
+        sliders=[dict(x=0.15, y=-0.06, len=0.85, currentvalue=dict(prefix=text("formula.fig.position", lang)),
+                      steps=[dict(label=f"({r},{c})", method="animate",
+                                  args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
+                             for i, (r, c) in enumerate(positions)])])
+    return fig
+
+
+def _legend_annotation(lang: str, y: float = -0.12) -> dict:
+    return dict(text=_legend_text(lang), showarrow=False, xref="paper", yref="paper", x=0, y=y, xanchor="left")
+
+
+def _square_axes(fig: go.Figure) -> None:
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                     scaleanchor="x", constrain="domain")
+    for n in (2,):
+        if f"xaxis{n}" in fig.layout:
+            fig.update_yaxes(scaleanchor=f"x{n}", row=1, col=n)

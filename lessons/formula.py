@@ -1,0 +1,105 @@
+"""Lesson 2: the dilation formula, with the reader's numbers, the kernel on the grid, and PyTorch's verdict."""
+
+import streamlit as st
+
+from deeplab_core.conv_check import torch_conv_output
+from deeplab_core.dilation import (ConvArithmeticError, ConvGeometry, conv_output_size, effective_kernel_size,
+                                   same_padding)
+from deeplab_core.formula_figures import MAX_FRAMES, kernel_figure, sliding_animation
+from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
+
+LESSON = "formula"
+ASPP_RATES = (6, 12, 18)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _animation(geom: ConvGeometry, lang: str):
+    return sliding_animation(geom, lang)
+
+
+def controls() -> ConvGeometry:
+    cols = st.columns(3)
+    i = int_slider("formula_i", "formula.input_size", 1, 32, 7, container=cols[0])
+    k = int_slider("formula_k", "formula.kernel_size", 1, 7, 3, container=cols[1])
+    d = int_slider("formula_d", "formula.dilation", 1, 8, 2, container=cols[2])
+    cols = st.columns(3)
+    s = int_slider("formula_s", "formula.stride", 1, 4, 1, container=cols[0])
+    same = cols[2].toggle(t("formula.same_padding"), key="formula_same", help=t("formula.same_padding_help"))
+    p_same = same_padding(k, d)
+    if same and p_same is not None:
+        cols[1].metric(t("formula.padding"), p_same)
+        p = p_same
+    else:
+        p = int_slider("formula_p", "formula.padding", 0, 16, 0, container=cols[1])
+        if same:
+            cols[2].warning(t("formula.no_same_padding", k_eff=effective_kernel_size(k, d)))
+    return ConvGeometry(input_size=i, kernel_size=k, stride=s, padding=p, dilation=d)
+
+
+def derivation(g: ConvGeometry) -> int | None:
+    """The formula with the reader's numbers; returns o, or None after explaining what is wrong."""
+    k, d, i, p, s = g.kernel_size, g.dilation, g.input_size, g.padding, g.stride
+    k_eff = effective_kernel_size(k, d)
+    st.latex(rf"k' = k + (k-1)(d-1) = {k} + ({k}-1)({d}-1) = {k_eff}")
+    try:
+        o = conv_output_size(i, k, stride=s, padding=p, dilation=d)
+    except ConvArithmeticError as exc:
+        st.latex(rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
+                 rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1")
+        st.error(t(f"formula.error.{exc.reason}", **exc.values))
+        return None
+    st.latex(rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
+             rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1 = {o}")
+    p_same = same_padding(k, d)
+    if p_same is None:
+        st.caption(t("formula.same_padding_none", k_eff=k_eff))
+    else:
+        st.latex(rf"p_{{\text{{same}}}} = \frac{{d(k-1)}}{{2}} = \frac{{{d}({k}-1)}}{{2}} = {p_same}")
+    return o
+
+
+def torch_check(g: ConvGeometry, o: int | None) -> None:
+    st.subheader(t("common.check_torch"))
+    result = torch_conv_output(g.input_size, g.kernel_size, stride=g.stride, padding=g.padding,
+                               dilation=g.dilation)
+    cols = st.columns(2)
+    cols[0].metric(t("formula.formula_says"), f"{o} × {o}" if o is not None else t("formula.invalid"))
+    torch_says = f"{result.shape[2]} × {result.shape[3]}" if result.shape else t("formula.torch_refuses")
+    cols[1].metric(t("formula.torch_says"), torch_says)
+    agree = (result.shape is None) == (o is None) and (o is None or result.shape[2:] == (o, o))
+    (st.success if agree else st.error)(t("common.agrees") if agree else t("common.disagrees"))
+    if result.error:
+        st.caption(t("formula.torch_error", error=result.error))
+
+
+def aspp_example() -> None:
+    section(LESSON, "aspp")
+    rows = []
+    for size in (33, 65):
+        for rate in ASPP_RATES:
+            o = conv_output_size(size, 3, padding=rate, dilation=rate)
+            torch_shape = torch_conv_output(size, 3, padding=rate, dilation=rate).shape
+            rows.append({t("formula.col_map"): f"{size}×{size}", t("formula.col_rate"): rate,
+                         "k'": effective_kernel_size(3, rate), "p": rate, "o": o,
+                         t("formula.col_torch"): f"{torch_shape[2]}×{torch_shape[3]}"})
+    st.dataframe(rows, hide_index=True)
+
+
+header(LESSON)
+geom = controls()
+left, right = st.columns([1, 1])
+with left:
+    st.subheader(t("formula.derivation"))
+    out = derivation(geom)
+with right:
+    torch_check(geom, out)
+if out is not None:
+    st.subheader(t("formula.kernel_heading"))
+    st.plotly_chart(kernel_figure(geom, st.session_state.lang), key="formula_kernel")
+    st.subheader(t("formula.animation_heading"))
+    if out * out > MAX_FRAMES:
+        st.caption(t("formula.animation_capped", shown=MAX_FRAMES, total=out * out))
+    st.plotly_chart(_animation(geom, st.session_state.lang), key="formula_animation")
+aspp_example()
+what_to_notice(LESSON)
+show_source(effective_kernel_size, conv_output_size, same_padding)

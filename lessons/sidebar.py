@@ -1,0 +1,39 @@
+"""Sidebar: language switch and the compute box (device, versions)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from deeplab_core import i18n
+from deeplab_core.device import available_devices, describe_device
+from lessons.ui import t
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+
+
+def choose_language() -> str:
+    """?lang= in the URL wins, then this session's choice, then the browser's locale, then English."""
+    if "lang" not in st.session_state:
+        st.session_state.lang = (i18n.normalise_language(st.query_params.get("lang"))
+                                 or i18n.normalise_language(getattr(st.context, "locale", None))
+                                 or i18n.DEFAULT_LANGUAGE)
+    st.sidebar.radio("Language / 语言", i18n.LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.get,
+                     horizontal=True)
+    st.query_params["lang"] = st.session_state.lang  # keeps the choice across a refresh and in shared links
+    return st.session_state.lang
+
+
+def compute_box() -> str:
+    """Device override and what it is; returns the chosen device kind."""
+    kinds = available_devices()
+    box = st.sidebar.container(border=True)
+    kind = box.selectbox(t("common.device"), kinds, key="device", format_func=lambda k: t(f"common.device_{k}"))
+    info = describe_device(kind)
+    if info.kind == "cuda":
+        box.caption(t("common.compute_cuda", name=info.name, memory=f"{info.memory_gib:.0f}"))
+    elif info.kind == "mps":
+        box.caption(t("common.compute_mps"))
+    else:
+        box.caption(t("common.compute_cpu", threads=info.threads))
+    box.caption(f"torch {info.torch_version} · torchvision {info.torchvision_version}")
+    return kind

@@ -1,0 +1,60 @@
+"""Shared page chrome and typed widget helpers, so lessons never copy-paste slider blocks."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import streamlit as st
+
+from deeplab_core import i18n
+
+
+def language() -> str:
+    return st.session_state.get("lang", i18n.DEFAULT_LANGUAGE)
+
+
+def t(key: str, /, **values: object) -> str:
+    """A UI string in the reader's language."""
+    return i18n.text(key, language(), **values)
+
+
+def prose(lesson: str, section: str) -> str:
+    return i18n.prose(lesson, language())[section]
+
+
+def header(lesson: str) -> None:
+    """Title and the short intuition every lesson opens with."""
+    st.title(t(f"{lesson}.title"))
+    st.markdown(prose(lesson, "intuition"))
+
+
+def section(lesson: str, name: str) -> None:
+    st.markdown(prose(lesson, name))
+
+
+def what_to_notice(lesson: str) -> None:
+    st.subheader(t("common.what_to_notice"))
+    st.markdown(prose(lesson, "notice"))
+
+
+def show_source(*functions: Callable) -> None:
+    """An expander with the source of the core functions this lesson demonstrates."""
+    with st.expander(t("common.show_source")):
+        for fn in functions:
+            st.caption(f"`{fn.__module__}.{fn.__qualname__}`")
+            st.code(inspect.getsource(fn), language="python")
+
+
+def int_slider(key: str, label_key: str, low: int, high: int, default: int, *,
+               help_key: str | None = None, container=st) -> int:
+    """An integer slider with a stable key and a translated label."""
+    return int(container.slider(t(label_key), min_value=low, max_value=high, value=default, step=1, key=key,
+                                help=t(help_key) if help_key else None))
+
+
+def choice(key: str, label_key: str, options: list, *, format_key: str | None = None, default: int = 0,
+           horizontal: bool = True, container=st):
+    """A radio choice whose option labels come from the catalogue ("<format_key>.<option>")."""
+    fmt = (lambda o: t(f"{format_key}.{o}")) if format_key else str
+    return container.radio(t(label_key), options, index=default, key=key, format_func=fmt, horizontal=horizontal)

@@ -1,0 +1,42 @@
+"""Models shared by every page: one per (name, device, weights, output stride, multi-grid), and one lock.
+
+A classroom server has one process and many sessions; models are built once with `st.cache_resource` and
+inference runs under a process-wide lock so two students never race on one model (or on the CPU's threads).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import streamlit as st
+
+from deeplab_core.model import load_model, set_output_stride
+from deeplab_core.weights import Progress
+
+# "pretrained" (default), "random", or a folder holding <model name>.pth state dicts (used by the tests, and
+# by a classroom that copies checkpoints somewhere other than the torch hub cache).
+WEIGHTS_ENV = "ATROUS_LAB_WEIGHTS"
+
+
+def weights_source(name: str) -> str:
+    """What `load_model(weights=...)` gets for this model on this server."""
+    setting = os.environ.get(WEIGHTS_ENV, "pretrained")
+    if setting in ("pretrained", "random"):
+        return setting
+    return os.path.join(setting, f"{name}.pth")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_model(name: str, weights: str, device: str, output_stride: int | None = None,
+              multi_grid: tuple[int, ...] = (1, 1, 1), _progress: Progress | None = None):
+    """A cached model; output_stride None keeps torchvision's own wiring (OS 8 for ResNets)."""
+    model = load_model(name, weights=weights, device=device, progress=_progress)
+    if output_stride is not None:
+        set_output_stride(model, output_stride, multi_grid)
+    return model
+
+
+@st.cache_resource
+def inference_lock() -> threading.Lock:
+    return threading.Lock()

@@ -22,8 +22,8 @@ FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF, TIFF"
 MAX_PIXELS = 50_000_000  # refused before decoding; stays below Pillow's own bomb threshold
 MAX_SIDE = 2048  # larger photos are downscaled: the models gain nothing from more pixels
 WHITE = (255, 255, 255)
-_SIGNATURES: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM",
-                                  b"II*\x00", b"MM\x00*")
+_SIGNATURES: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00",
+                                  b"MM\x00*")
 
 
 class ImageLoadError(ValueError):
@@ -36,7 +36,9 @@ class ImageLoadError(ValueError):
 
 
 def _looks_like_image(data: bytes) -> bool:
-    return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+    webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    bmp = data[:2] == b"BM" and data[6:10] == bytes(4)  # "BM" alone starts too much text; these bytes are reserved
+    return data.startswith(_SIGNATURES) or webp or bmp
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
@@ -50,6 +52,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _unidentified(data) from exc
     if image.width * image.height > max_pixels:
+        image.close()
         raise _too_many_pixels(image.width * image.height, max_pixels)
     return image
 

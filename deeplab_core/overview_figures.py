@@ -1,0 +1,140 @@
+"""Figures for the overview: feature size per ResNet stage, and the four multi-scale designs of DeepLabv3
+(Chen et al. 2017, Fig. 2) drawn as schematics. Feature maps in the schematics are drawn to scale from
+`deeplab_core.resolution`, so the shrinking they show is the real one for a 513×513 input."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from deeplab_core.i18n import text
+from deeplab_core.resolution import OUTPUT_STRIDES, stage_sizes
+
+DESIGNS: tuple[str, ...] = ("image_pyramid", "encoder_decoder", "atrous", "spp")
+SCHEMATIC_INPUT = 513  # the crop size DeepLabv3 trains and evaluates on
+ASPP_RATES = (6, 12, 18)  # DeepLabv3 at output stride 16
+_OS_COLOURS = {32: "#d1495b", 16: "#1f6fd1", 8: "#2a9d8f"}
+_IMAGE, _NETWORK, _FEATURE, _MERGE = "#f6d8a8", "#cfe0f5", "#1f6fd1", "#f4b6bf"
+_X_RANGE, _Y_RANGE = (0.0, 12.0), (-0.8, 6.0)
+
+
+def resolution_figure(input_size: int, lang: str, *, log_y: bool = False) -> go.Figure:
+    """Grouped bars: the feature-map side after each ResNet stage, one colour per output stride."""
+    stages = [text("overview.fig.input", lang)] + [s.name for s in stage_sizes(input_size)]
+    fig = go.Figure()
+    for os in OUTPUT_STRIDES:
+        sizes = stage_sizes(input_size, os)
+        fig.add_bar(x=stages, y=[input_size] + [s.size for s in sizes], name=text("overview.fig.os", lang, os=os),
+                    marker_color=_OS_COLOURS[os], text=[input_size] + [s.size for s in sizes],
+                    textposition="outside", cliponaxis=False,
+                    customdata=[[1, 1]] + [[s.stride, s.rate] for s in sizes],
+                    hovertemplate=text("overview.fig.hover_stage", lang) + "<extra></extra>")
+    fig.update_layout(barmode="group", height=420, margin=dict(l=10, r=10, t=60, b=10),
+                      title=text("overview.fig.resolution_title", lang, size=input_size),
+                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+                      yaxis_title=text("overview.fig.side_axis", lang))
+    fig.update_yaxes(type="log" if log_y else "linear")
+    return fig
+
+
+def design_figure(design: str, lang: str) -> go.Figure:
+    """The schematic of one of DESIGNS."""
+    draw = {"image_pyramid": _image_pyramid, "encoder_decoder": _encoder_decoder, "atrous": _atrous,
+            "spp": _spp}[design]
+    fig = go.Figure()
+    fig.update_xaxes(range=_X_RANGE, visible=False, fixedrange=True)
+    fig.update_yaxes(range=_Y_RANGE, visible=False, fixedrange=True)
+    fig.update_layout(height=280, margin=dict(l=5, r=5, t=10, b=5), plot_bgcolor="white", showlegend=False)
+    draw(fig, lang)
+    return fig
+
+
+def _box(fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, label: str = "",
+         font_colour: str = "#222") -> None:
+    """A rectangle centred on (x, y), with an optional label inside."""
+    fig.add_shape(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2, fillcolor=colour,
+                  line=dict(color="#444", width=1))
+    if label:
+        _label(fig, x, y, label, colour=font_colour)
+
+
+def _label(fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, colour: str = "#222") -> None:
+    fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=size, color=colour))
+
+
+def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
+    fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                       showarrow=True, arrowhead=2, arrowwidth=1.4, arrowcolor="#555")
+
+
+def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) -> list[float]:
+    """Thin bars whose heights are the maps' sides (to scale), the side written underneath; returns the tops."""
+    tops = []
+    for x, side in zip(xs, sides):
+        h = max(4.6 * side / SCHEMATIC_INPUT, 0.12)
+        _box(fig, x, 3.0, 0.32, h, _IMAGE if side == SCHEMATIC_INPUT else _FEATURE)
+        _label(fig, x, 0.2, str(side), size=11)
+        tops.append(3.0 + h / 2)
+    return tops
+
+
+def _image_pyramid(fig: go.Figure, lang: str) -> None:
+    for y, scale in zip((5.0, 3.0, 1.0), (1.0, 0.75, 0.5)):
+        _box(fig, 1.0, y, 1.6 * scale, 1.6 * scale, _IMAGE, f"×{scale:g}")
+        _arrow(fig, 1.0 + 0.8 * scale, y, 3.2, y)
+        _box(fig, 4.6, y, 2.8, 1.0, _NETWORK, text("overview.fig.dcnn", lang))
+        _box(fig, 6.9, y, 0.3, 1.2 * scale, _FEATURE)
+        _arrow(fig, 7.1, y, 8.4, 3.0 + (y - 3.0) * 0.3)
+    _label(fig, 4.6, 4.0, text("overview.fig.shared", lang), size=10, colour="#666")
+    _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour="#666")
+    _box(fig, 9.3, 3.0, 1.8, 2.2, _MERGE, text("overview.fig.merge", lang))
+    _arrow(fig, 10.2, 3.0, 10.9, 3.0)
+    _label(fig, 11.4, 3.0, text("overview.fig.prediction", lang), size=11)
+
+
+def _encoder_decoder(fig: go.Figure, lang: str) -> None:
+    encoder = [SCHEMATIC_INPUT] + sorted({s.size for s in stage_sizes(SCHEMATIC_INPUT, 32)}, reverse=True)
+    decoder = encoder[-2:0:-1]  # back up through the same sides, except the input's
+    sides = encoder + decoder
+    xs = [0.5 + i * 11.0 / (len(sides) - 1) for i in range(len(sides))]
+    tops = _feature_maps(fig, xs, sides, lang)
+    for j, side in enumerate(decoder):
+        i, k = encoder.index(side), len(encoder) + j  # the encoder map this decoder map reaches back to
+        lift = 0.9 + 0.12 * (k - i)
+        fig.add_shape(type="path", line=dict(color="#d1495b", width=1.2, dash="dot"),
+                      path=f"M {xs[i]},{tops[i] + 0.1} Q {(xs[i] + xs[k]) / 2},{max(tops[i], tops[k]) + lift} "
+                           f"{xs[k]},{tops[k] + 0.1}")
+    n = len(encoder)
+    _label(fig, (xs[1] + xs[n - 1]) / 2, 5.75, text("overview.fig.encoder", lang))
+    _label(fig, (xs[n] + xs[-1]) / 2, 5.75, text("overview.fig.decoder", lang))
+    _label(fig, xs[n - 1], 4.7, text("overview.fig.skip", lang), size=10, colour="#d1495b")
+    _label(fig, 6.0, -0.45, text("overview.fig.sides", lang, size=SCHEMATIC_INPUT), size=10, colour="#666")
+
+
+def _atrous(fig: go.Figure, lang: str) -> None:
+    stages = stage_sizes(SCHEMATIC_INPUT, 8)
+    sides = [SCHEMATIC_INPUT] + [s.size for s in stages]
+    xs = [0.6 + i * 10.8 / (len(sides) - 1) for i in range(len(sides))]
+    tops = _feature_maps(fig, xs, sides, lang)
+    for x, top, stage in zip(xs[1:], tops[1:], stages):
+        _label(fig, x, -0.45, stage.name, size=10, colour="#666")
+        if stage.rate > 1:
+            _label(fig, x, top + 0.45, text("overview.fig.rate", lang, rate=stage.rate), colour="#d1495b")
+    _label(fig, xs[0], -0.45, text("overview.fig.input", lang), size=10, colour="#666")
+    _label(fig, 6.0, 5.6, text("overview.fig.atrous_note", lang, os=stages[-1].stride, size=SCHEMATIC_INPUT))
+
+
+def _spp(fig: go.Figure, lang: str) -> None:
+    _box(fig, 0.8, 3.0, 1.3, 1.3, _IMAGE, text("overview.fig.image", lang))
+    _arrow(fig, 1.45, 3.0, 2.0, 3.0)
+    _box(fig, 2.9, 3.0, 1.8, 1.3, _NETWORK, text("overview.fig.dcnn", lang))
+    _arrow(fig, 3.8, 3.0, 4.3, 3.0)
+    _box(fig, 4.5, 3.0, 0.3, 1.2, _FEATURE)
+    branches = ([text("overview.fig.conv1x1", lang)]
+                + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES]
+                + [text("overview.fig.image_pooling", lang)])
+    ys = [5.3 - i * 1.15 for i in range(len(branches))]
+    for y, branch in zip(ys, branches):
+        _arrow(fig, 4.65, 3.0, 5.8, y)
+        _box(fig, 7.05, y, 2.5, 0.8, _NETWORK, branch)
+        _arrow(fig, 8.3, y, 9.2, 3.0 + (y - 3.0) * 0.4)
+    _box(fig, 10.4, 3.0, 2.3, 2.4, _MERGE, text("overview.fig.concat", lang))

@@ -1,0 +1,71 @@
+"""Lesson 1 (home page): the two problems DeepLab solves, the four multi-scale designs, and the course map."""
+
+import streamlit as st
+
+from deeplab_core.overview_figures import DESIGNS, design_figure, resolution_figure
+from deeplab_core.resolution import OUTPUT_STRIDES, object_cells, stage_sizes
+from lessons import available_lessons
+from lessons.ui import header, int_slider, language, section, show_source, t, what_to_notice
+
+LESSON = "overview"
+OBJECT_WIDTHS = (8, 16, 32, 64, 128, 256, 512)  # pixels: from a distant sign to a car that fills the frame
+
+
+def resolution_problem() -> int:
+    """Problem 1: the feature map after each stage, at output stride 32, 16 and 8; returns the input side."""
+    st.subheader(t("overview.resolution_heading"))
+    section(LESSON, "resolution")
+    cols = st.columns([3, 1])
+    size = int_slider("overview_input", "overview.input_size", 33, 1025, 513, help_key="overview.input_size_help",
+                      container=cols[0])
+    log_y = cols[1].toggle(t("overview.log_scale"), key="overview_log")
+    st.plotly_chart(resolution_figure(size, language(), log_y=log_y), key="overview_resolution")
+    for col, os in zip(st.columns(len(OUTPUT_STRIDES)), OUTPUT_STRIDES):
+        last = stage_sizes(size, os)[-1]
+        col.metric(t("overview.final_map", os=os), t("overview.final_value", size=last.size))
+        col.caption(t("overview.cell_covers", stride=last.stride))
+    return size
+
+
+def scale_problem(size: int) -> None:
+    """Problem 2: how many cells of the last map objects of several widths span."""
+    st.subheader(t("overview.scale_heading"))
+    section(LESSON, "scale")
+    rows = [{t("overview.col_object"): width,
+             **{t("overview.col_os", os=os): f"{object_cells(width, size, os):.1f}" for os in OUTPUT_STRIDES}}
+            for width in OBJECT_WIDTHS if width <= size]
+    st.caption(t("overview.objects_caption", size=size))
+    st.dataframe(rows, hide_index=True)
+
+
+def designs() -> None:
+    st.header(t("overview.designs_heading"))
+    section(LESSON, "designs")
+    for pair in (DESIGNS[:2], DESIGNS[2:]):
+        for col, design in zip(st.columns(2, gap="large"), pair):
+            with col:
+                st.markdown(f"#### {t(f'overview.design.{design}')}")
+                st.plotly_chart(design_figure(design, language()), key=f"overview_design_{design}",
+                                config={"staticPlot": True})
+                section(LESSON, design)
+
+
+def course_map() -> None:
+    st.header(t("overview.map_heading"))
+    section(LESSON, "map")
+    for lesson in available_lessons():
+        if lesson.slug == LESSON:
+            continue
+        cols = st.columns([2, 5], vertical_alignment="center")
+        cols[0].page_link(str(lesson.path), label=t(f"{lesson.slug}.title"), icon=lesson.icon)
+        cols[1].markdown(t(f"overview.map.{lesson.slug}"))
+
+
+header(LESSON)
+st.header(t("overview.problems_heading"))
+input_side = resolution_problem()
+scale_problem(input_side)
+designs()
+course_map()
+what_to_notice(LESSON)
+show_source(stage_sizes, object_cells)

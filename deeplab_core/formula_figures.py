@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from deeplab_core.dilation import ConvGeometry
 from deeplab_core.i18n import text
@@ -61,43 +60,61 @@ def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int 
     return fig
 
 
-def sliding_animation(geom: ConvGeometry, lang: str) -> go.Figure:
-    """Plotly frames: the kernel slides over the padded input while the output grid fills, cell by cell."""
-    o = geom.output_size
-    positions = [(r, c) for r in range(o) for c in range(o)][:MAX_FRAMES]
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
-                        subplot_titles=(text("formula.fig.padded_input", lang, size=geom.input_size + 2 * geom.padding),
-                                        text("formula.fig.output", lang, size=o)))
-    hover_in = text("formula.fig.hover_cell", lang)
-    hover_out = text("formula.fig.hover_output", lang)
+def _heatmap_dict(z: np.ndarray, colours: list[str], hover: str, axes: str = "") -> dict:
+    return {"type": "heatmap", "z": z.tolist(), "zmin": -0.5, "zmax": len(colours) - 0.5,
+            "colorscale": _discrete_scale(colours), "showscale": False, "xgap": 1, "ygap": 1,
+            "hovertemplate": hover + "<extra></extra>", "xaxis": f"x{axes}", "yaxis": f"y{axes}"}
 
-    def traces(step: int) -> list[go.Heatmap]:
+
+def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
+    """Plotly frames: the kernel slides over the padded input while the output grid fills, cell by cell.
+
+    Built as a plain plotly figure dict: plotly validates every property of every graph object, which costs
+    a second or more for a few hundred frames, while plain dicts are only serialised.
+    """
+    o, size = geom.output_size, geom.input_size + 2 * geom.padding
+    positions = [(r, c) for r in range(o) for c in range(o)][:MAX_FRAMES]
+
+    def grids(step: int) -> tuple[np.ndarray, np.ndarray]:
         r, c = positions[step]
         filled = np.zeros((o, o), dtype=int)  # (o, o)
         filled.flat[:step] = 1
         filled[r, c] = 2
-        return [_grid_heatmap(padded_cells(geom, r, c), _CELL_COLOURS, hover_in),
-                _grid_heatmap(filled, _OUTPUT_COLOURS, hover_out)]
+        return padded_cells(geom, r, c), filled
 
-    for trace, col in zip(traces(0), (1, 2)):
-        fig.add_trace(trace, row=1, col=col)
-    fig.frames = [go.Frame(data=traces(i), traces=[0, 1], name=str(i)) for i in range(len(positions))]
-    _square_axes(fig)
-    fig.update_layout(
-        height=520, margin=dict(l=10, r=10, t=60, b=120), annotations=[*fig.layout.annotations,
-                                                                       _legend_annotation(lang, y=-0.32)],
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top",
-                          buttons=[dict(label=text("formula.fig.play", lang), method="animate",
-                                        args=[None, dict(frame=dict(duration=350, redraw=True), fromcurrent=True,
-                                                         transition=dict(duration=0))]),
-                                   dict(label=text("formula.fig.pause", lang), method="animate",
-                                        args=[[None], dict(frame=dict(duration=0, redraw=False),
-                                                           mode="immediate")])])],
-        sliders=[dict(x=0.15, y=-0.06, len=0.85, currentvalue=dict(prefix=text("formula.fig.position", lang)),
-                      steps=[dict(label=f"({r},{c})", method="animate",
-                                  args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                             for i, (r, c) in enumerate(positions)])])
-    return fig
+    cells, filled = grids(0)
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 14}}
+    play = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+    layout = {
+        "height": 520, "margin": {"l": 10, "r": 10, "t": 60, "b": 120},
+        "xaxis": {**hidden, "domain": [0, 0.55]}, "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x"},
+        "xaxis2": {**hidden, "domain": [0.63, 1]},
+        "yaxis2": {**hidden, "autorange": "reversed", "scaleanchor": "x2"},
+        "annotations": [{**title, "x": 0.275, "text": text("formula.fig.padded_input", lang, size=size)},
+                        {**title, "x": 0.815, "text": text("formula.fig.output", lang, size=o)},
+                        _legend_annotation(lang, y=-0.32)],
+        "updatemenus": [{"type": "buttons", "direction": "left", "x": 0, "y": -0.08, "xanchor": "left",
+                         "yanchor": "top", "buttons": [
+                             {"label": text("formula.fig.play", lang), "method": "animate", "args": [None, play]},
+                             {"label": text("formula.fig.pause", lang), "method": "animate",
+                              "args": [[None], pause]}]}],
+        "sliders": [{"x": 0.15, "y": -0.06, "len": 0.85,
+                     "currentvalue": {"prefix": text("formula.fig.position", lang)},
+                     "steps": [{"label": f"({r},{c})", "method": "animate",
+                                "args": [[str(i)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}
+                               for i, (r, c) in enumerate(positions)]}],
+    }
+    data = [_heatmap_dict(cells, _CELL_COLOURS, text("formula.fig.hover_cell", lang)),
+            _heatmap_dict(filled, _OUTPUT_COLOURS, text("formula.fig.hover_output", lang), axes="2")]
+    frames = []
+    for i in range(len(positions)):
+        cells, filled = grids(i)
+        frames.append({"name": str(i), "traces": [0, 1],
+                       "data": [{"type": "heatmap", "z": cells.tolist()}, {"type": "heatmap", "z": filled.tolist()}]})
+    return {"data": data, "layout": layout, "frames": frames}
 
 
 def _legend_annotation(lang: str, y: float = -0.12) -> dict:

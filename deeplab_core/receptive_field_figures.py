@@ -53,7 +53,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> go.Figure:
     size = records[-1].size
     patterns = prefix_coverages(layers)
     frames = []
-    for depth, (layer, record, paths) in enumerate(zip(layers, records, patterns), start=1):
+    for depth, (layer, record, paths) in enumerate(zip(layers, records, patterns, strict=True), start=1):
         below_jump = records[depth - 2].jump if depth > 1 else 1
         centre = (size - len(paths)) // 2 + (len(paths) - 1) / 2
         offsets = (np.arange(layer.kernel_size) * layer.dilation - (layer.effective_kernel_size - 1) / 2)
@@ -134,7 +134,7 @@ def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: st
                   line=dict(color="#e4572e", width=2))
     coords = np.arange(size) - (size - 1) / 2
     colours = ("#1f6fd1", "#2a9d8f")
-    for col, (name, colour) in enumerate(zip(names, colours), start=1):
+    for col, (name, colour) in enumerate(zip(names, colours[:len(names)], strict=True), start=1):
         canvas = np.pad(erfs[name] / erfs[name].max(), margin)  # (R + 2m, R + 2m)
         fig.add_trace(go.Heatmap(z=canvas, colorscale="Viridis", showscale=False,
                                  hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=col)
@@ -160,13 +160,15 @@ def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: st
     return fig
 
 
-def photo_figure(image: Image.Image, layers: Sequence[ConvLayer], unit: tuple[int, int], lang: str) -> go.Figure:
-    """The receptive field of output unit (row, col) on the photo, 1 input pixel = 1 photo pixel; red = holes."""
+def photo_figure(photo_uri: str, photo_size: tuple[int, int], layers: Sequence[ConvLayer], unit: tuple[int, int],
+                 lang: str) -> go.Figure:
+    """The receptive field of output unit (row, col) on the photo (a data URI, size (W, H)), 1 input pixel = 1
+    photo pixel; red = holes."""
     record = receptive_field(layers)[-1]
     paths = coverage(layers)
     cy, cx = record.centre(unit[0]), record.centre(unit[1])
     half = (record.size - 1) / 2
-    fig = go.Figure(go.Image(source=_data_uri(image), hoverinfo="skip"))
+    fig = go.Figure(go.Image(source=photo_uri, hoverinfo="skip"))
     hole = np.outer(paths == 0, np.ones_like(paths)) | np.outer(np.ones_like(paths), paths == 0)
     if hole.any():
         fig.add_trace(go.Heatmap(z=np.where(hole, 1.0, np.nan), x0=cx - half, dx=1, y0=cy - half, dy=1,
@@ -175,7 +177,7 @@ def photo_figure(image: Image.Image, layers: Sequence[ConvLayer], unit: tuple[in
                   line=dict(color="#f5b700", width=3))
     fig.add_trace(go.Scatter(x=[cx], y=[cy], mode="markers", marker=dict(symbol="x", size=10, color="#f5b700"),
                              hoverinfo="skip"))
-    width, height = image.size
+    width, height = photo_size
     fig.update_xaxes(range=[min(-0.5, cx - half - 2), max(width - 0.5, cx + half + 2)], showgrid=False)
     fig.update_yaxes(range=[max(height - 0.5, cy + half + 2), min(-0.5, cy - half - 2)], scaleanchor="x",
                      showgrid=False)
@@ -185,10 +187,10 @@ def photo_figure(image: Image.Image, layers: Sequence[ConvLayer], unit: tuple[in
     return fig
 
 
-def _data_uri(image: Image.Image) -> str:
+def data_uri(image: Image.Image) -> str:
     """A PNG data URI: a far smaller figure than the photo's pixels as a JSON array."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -1,0 +1,223 @@
+"""Lesson 3: receptive fields grow through a stack; dilation makes them grow fast, with holes unless HDC."""
+
+from dataclasses import asdict
+
+import pandas as pd
+import streamlit as st
+
+from deeplab_core.dilation import ConvArithmeticError
+from deeplab_core.effective_rf import MAX_ERF_SIZE, effective_receptive_field, erf_stats
+from deeplab_core.receptive_field import (
+    ConvLayer,
+    coverage,
+    hdc_verdict,
+    holes,
+    output_sizes,
+    receptive_field,
+    same_conv,
+    window_on_input,
+)
+from deeplab_core.receptive_field_figures import (
+    MAX_ANIMATION_SIZE,
+    SAMPLES,
+    coverage_figure,
+    data_uri,
+    erf_figure,
+    growth_animation,
+    growth_chart,
+    load_sample,
+    photo_figure,
+)
+from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
+
+LESSON = "receptive_field"
+PRESETS = {"plain": (), "context": (1, 1, 2, 4, 8, 16, 1), "gridding": (2, 2, 2), "hdc": (1, 2, 5),
+           "rates": (2, 4, 8), "custom": ()}
+FIELDS = {"kernel_size": 3, "stride": 1, "dilation": 1, "padding": 1}  # editor columns and new-row defaults
+MAX_LAYERS, MAX_RF = 12, 2049
+Stack = tuple[ConvLayer, ...]
+
+
+# Figures are cached as resources: handed back as-is, never mutated. Through st.cache_data a Figure would be
+# unpickled, and so re-validated by plotly, on every rerun (~0.2 s each).
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _animation(layers: Stack, lang: str):
+    return growth_animation(layers, lang)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _growth(layers: Stack, lang: str, log_scale: bool):
+    return growth_chart(layers, lang, log_scale)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _coverage(layers: Stack, lang: str):
+    return coverage_figure(layers, lang)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _erf(layers: Stack, lang: str):
+    erfs = {w: effective_receptive_field(layers, weights=w) for w in ("uniform", "random")}
+    stats = {w: erf_stats(e) for w, e in erfs.items()}
+    return erf_figure(erfs, stats, lang), stats
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _photo(name: str, layers: Stack, unit: tuple[int, int], lang: str):
+    uri, size = _sample(name)
+    return photo_figure(uri, size, layers, unit, lang)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _sample(name: str) -> tuple[str, tuple[int, int]]:
+    """The photo as a data URI, and its (W, H)."""
+    image = load_sample(name)
+    return data_uri(image), image.size
+
+
+def radio(key: str, label_key: str, options: list[str], format_key: str) -> str:
+    """Like lessons.ui.choice, but with the labels looked up now: AppTest calls format_func outside the script
+    run, where ui.choice's lazy lookup cannot see the reader's language."""
+    labels = {option: t(f"{format_key}.{option}") for option in options}
+    return st.radio(t(label_key), options, key=key, format_func=labels.__getitem__, horizontal=True)
+
+
+def custom_stack() -> Stack | None:
+    st.caption(t("receptive_field.custom_help"))
+    start = pd.DataFrame([asdict(same_conv(3, d)) for d in PRESETS["hdc"]], columns=list(FIELDS))
+    config = {name: st.column_config.NumberColumn(t(f"receptive_field.col.{name}"), step=1, default=default)
+              for name, default in FIELDS.items()}
+    table = st.data_editor(start, key="rf_custom", num_rows="dynamic", column_config=config, hide_index=True)
+    rows = table.to_dict("records")
+    for index, row in enumerate(rows, start=1):
+        if any(pd.isna(row[name]) for name in FIELDS):
+            st.error(t("receptive_field.error.missing", layer=index))
+            return None
+    return tuple(ConvLayer(*(int(row[name]) for name in FIELDS)) for row in rows)
+
+
+def build_stack() -> Stack | None:
+    preset = radio("rf_preset", "receptive_field.preset", list(PRESETS), format_key="receptive_field.presets")
+    if preset == "plain":
+        return (same_conv(3),) * int_slider("rf_depth", "receptive_field.depth", 1, 10, 4)
+    if preset == "custom":
+        return custom_stack()
+    return tuple(same_conv(3, d) for d in PRESETS[preset])
+
+
+def check(layers: Stack, shape: tuple[int, int]) -> bool:
+    """True when the stack runs on the photo; otherwise a translated error says what to change."""
+    if not layers or len(layers) > MAX_LAYERS:
+        st.error(t("receptive_field.error.layers", count=len(layers), most=MAX_LAYERS))
+        return False
+    try:
+        for side in shape:
+            output_sizes(layers, side)
+    except ConvArithmeticError as exc:
+        st.error(t(f"receptive_field.error.{exc.reason}", layer=exc.layer, **exc.values))
+        return False
+    if receptive_field(layers)[-1].size > MAX_RF:
+        st.error(t("receptive_field.error.rf_too_large", size=receptive_field(layers)[-1].size, most=MAX_RF))
+        return False
+    return True
+
+
+def records_table(layers: Stack, shape: tuple[int, int]) -> None:
+    outputs = zip(*(output_sizes(layers, side) for side in shape), strict=True)  # (W_l, H_l) per layer
+    rows = []
+    for i, (r, (w, h)) in enumerate(zip(receptive_field(layers), outputs, strict=True), start=1):
+        rows.append({t("receptive_field.col.layer"): i, "k": r.layer.kernel_size, "s": r.layer.stride,
+                     "d": r.layer.dilation, "p": r.layer.padding, "k'": r.layer.effective_kernel_size,
+                     t("receptive_field.col.size"): r.size, t("receptive_field.col.jump"): r.jump,
+                     t("receptive_field.col.start"): r.start, t("receptive_field.col.output"): f"{h}×{w}"})
+    st.dataframe(rows, hide_index=True)
+
+
+def gridding(layers: Stack) -> None:
+    section(LESSON, "gridding")
+    st.plotly_chart(_coverage(layers, st.session_state.lang), key="rf_coverage")
+    size, blind = len(coverage(layers)), holes(layers)
+    if len(blind):
+        seen = 1 - len(blind) / size
+        st.warning(t("receptive_field.verdict.holes", count=len(blind), size=size, blind=f"{1 - seen**2:.0%}",
+                     offsets=", ".join(f"{o:g}" for o in blind)))
+    else:
+        st.success(t("receptive_field.verdict.no_holes", size=size))
+    kernel = min(layer.kernel_size for layer in layers)
+    hdc = hdc_verdict([layer.dilation for layer in layers], kernel)
+    rates = ", ".join(map(str, hdc.rates))
+    st.markdown(t("receptive_field.verdict.gcd", rates=rates, g=hdc.common_factor,
+                  mark="✅" if hdc.no_common_factor else "❌"))
+    ms = ", ".join(f"M{i}={m}" for i, m in enumerate(hdc.max_distances, start=1))
+    if hdc.max_distance_ok is None:
+        st.markdown(t("receptive_field.verdict.mdist_na"))
+    else:
+        st.markdown(t("receptive_field.verdict.mdist", ms=ms, m2=hdc.max_distances[1], k=kernel,
+                      mark="✅" if hdc.max_distance_ok else "❌"))
+    if any(layer.stride > 1 or layer.kernel_size != kernel for layer in layers):
+        st.caption(t("receptive_field.verdict.assumptions"))
+    predicts_clean = hdc.no_common_factor and hdc.max_distance_ok is not False
+    if hdc.max_distance_ok is not None and hdc.no_common_factor != hdc.max_distance_ok:
+        st.info(t("receptive_field.verdict.disagree_gcd" if hdc.max_distance_ok else
+                  "receptive_field.verdict.disagree_mdist", g=hdc.common_factor, m2=hdc.max_distances[1], k=kernel))
+    if predicts_clean and len(blind):
+        st.info(t("receptive_field.verdict.rules_miss", r1=hdc.rates[0]))
+    elif not predicts_clean and not len(blind):
+        st.info(t("receptive_field.verdict.rules_strict"))
+
+
+def effective(layers: Stack) -> None:
+    section(LESSON, "erf")
+    size = receptive_field(layers)[-1].size
+    if size > MAX_ERF_SIZE:
+        st.caption(t("receptive_field.erf_too_large", size=size, most=MAX_ERF_SIZE))
+        return
+    fig, stats = _erf(layers, st.session_state.lang)
+    st.plotly_chart(fig, key="rf_erf")
+    cols = st.columns(len(stats))
+    for col, (name, s) in zip(cols, stats.items(), strict=True):
+        col.metric(t(f"receptive_field.erf_{name}"), t("receptive_field.erf_value", side=s.side_95, size=size,
+                                                       fraction=f"{s.fraction_95:.0%}", sigma=f"{s.sigma:.1f}"))
+
+
+def on_photo(layers: Stack, name: str, shape: tuple[int, int]) -> None:
+    section(LESSON, "photo")
+    out_w, out_h = (output_sizes(layers, side)[-1] for side in shape)
+    cols = st.columns(2)
+    row = int_slider(f"rf_row_{out_h}", "receptive_field.unit_row", 0, out_h - 1, out_h // 2,
+                     container=cols[0]) if out_h > 1 else 0
+    col = int_slider(f"rf_col_{out_w}", "receptive_field.unit_col", 0, out_w - 1, out_w // 2,
+                     container=cols[1]) if out_w > 1 else 0
+    record = receptive_field(layers)[-1]
+    (top, bottom), (left, right) = record.window(row), record.window(col)
+    on_input = window_on_input(record, row, shape[1]) * window_on_input(record, col, shape[0])
+    st.markdown(t("receptive_field.photo_numbers", row=row, col=col, y=f"{record.centre(row):g}",
+                  x=f"{record.centre(col):g}", top=f"{top:g}", bottom=f"{bottom:g}", left=f"{left:g}",
+                  right=f"{right:g}", inside=f"{on_input:.0%}"))
+    st.plotly_chart(_photo(name, layers, (row, col), st.session_state.lang), key="rf_photo")
+
+
+header(LESSON)
+stack = build_stack()
+photo = radio("rf_photo_choice", "receptive_field.photo", list(SAMPLES), format_key="receptive_field.samples")
+photo_shape = _sample(photo)[1]  # (W, H)
+if stack is not None and check(stack, photo_shape):
+    final = receptive_field(stack)[-1]
+    cols = st.columns(3)
+    cols[0].metric(t("receptive_field.metric_size"), f"{final.size} × {final.size}")
+    cols[1].metric(t("receptive_field.metric_jump"), final.jump)
+    cols[2].metric(t("receptive_field.metric_holes"), len(holes(stack)))
+    records_table(stack, photo_shape)
+    st.subheader(t("receptive_field.animation_heading"))
+    if final.size > MAX_ANIMATION_SIZE:
+        st.caption(t("receptive_field.animation_too_large", size=final.size, most=MAX_ANIMATION_SIZE))
+    else:
+        st.plotly_chart(_animation(stack, st.session_state.lang), key="rf_animation")
+    st.subheader(t("receptive_field.growth_heading"))
+    log_scale = st.toggle(t("receptive_field.log_scale"), value=True, key="rf_log")
+    st.plotly_chart(_growth(stack, st.session_state.lang, log_scale), key="rf_growth")
+    gridding(stack)
+    effective(stack)
+    on_photo(stack, photo, photo_shape)
+what_to_notice(LESSON)
+show_source(receptive_field, coverage, hdc_verdict, effective_receptive_field)

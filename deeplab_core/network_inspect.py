@@ -1,0 +1,143 @@
+"""Looking inside a DeepLabv3's ResNet backbone: feature-map sizes per stage, every block's rate, receptive field.
+
+**Output stride** (DeepLabv3, Chen et al. 2017, §3.1) is the input size over the final feature map's size.
+**Multi-grid** (§3.2) gives the three blocks of block4 (torchvision's `layer4`) unit rates (r1, r2, r3) that
+multiply the stage's rate. Everything here is read from the modules or measured by running them, never from a
+table on the side: `stage_shapes` hooks the stages of a real forward pass; `dilation_table` and
+`backbone_layers` read each convolution's kernel size, stride, padding and dilation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torchvision.models.segmentation as tv_segmentation
+from torch import nn
+
+from deeplab_core.dilation import conv_output_size
+from deeplab_core.model import set_output_stride
+from deeplab_core.receptive_field import ConvLayer, receptive_field
+from deeplab_core.weights import weights_enum
+
+RESNETS = ("resnet50", "resnet101")
+STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")  # children of torchvision's backbone
+
+
+def architecture(name: str, output_stride: int = 8, multi_grid: Sequence[int] = (1, 1, 1)) -> nn.Module:
+    """The DeepLabv3 that `load_model(name)` builds, on PyTorch's meta device: every module and shape, no numbers.
+
+    Running it costs no arithmetic, so shapes and operation counts at 513×513 are instant on any machine."""
+    builder = getattr(tv_segmentation, f"deeplabv3_{name}")
+    with torch.device("meta"):
+        model = builder(weights=None, weights_backbone=None, num_classes=len(weights_enum(name).meta["categories"]),
+                        aux_loss=False)
+    model.aux_classifier = None
+    if name in RESNETS:
+        set_output_stride(model, output_stride, multi_grid)
+    return model.eval()
+
+
+@dataclass(frozen=True)
+class StageShape:
+    name: str
+    channels: int
+    height: int
+    width: int
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def stage_shapes(model: nn.Module, input_size: int) -> list[StageShape]:
+    """Run the model's backbone on a square input and record each stage's output shape with forward hooks."""
+    backbone = model.backbone
+    seen: dict[str, tuple[int, ...]] = {}
+    hooks = [getattr(backbone, name).register_forward_hook(
+        lambda _m, _i, out, name=name: seen.__setitem__(name, tuple(out.shape))) for name in STAGES]
+    try:
+        with torch.no_grad():
+            backbone(torch.zeros(1, 3, input_size, input_size, device=_device(model)))  # (1, 3, H, W)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return [StageShape(name, *seen[name][1:4]) for name in STAGES]
+
+
+def predicted_stage_sizes(model: nn.Module, input_size: int) -> list[int]:
+    """The same sizes by the formula: conv_output_size chained over conv1, the max pool and every block's 3×3."""
+    backbone = model.backbone
+    size = input_size
+    sizes = []
+    for name in STAGES:
+        module = getattr(backbone, name)
+        convs = [module] if name in ("conv1", "maxpool") else [block.conv2 for block in module]
+        for conv in convs:
+            k, s, p, d = (_pair(conv.kernel_size), _pair(conv.stride), _pair(conv.padding), _pair(conv.dilation))
+            size = conv_output_size(size, k, stride=s, padding=p, dilation=d)
+        sizes.append(size)
+    return sizes
+
+
+def _pair(value: int | tuple[int, ...]) -> int:
+    return value if isinstance(value, int) else value[0]
+
+
+@dataclass(frozen=True)
+class BlockRate:
+    stage: str  # "layer3" or "layer4" (the paper's block3 and block4)
+    block: int  # index within the stage
+    stride: int
+    dilation: int  # the 3×3 convolution's atrous rate
+    padding: int
+
+
+def dilation_table(model: nn.Module) -> list[BlockRate]:
+    """Every layer3/layer4 block's 3×3 convolution, as the modules are wired now (after set_output_stride)."""
+    return [BlockRate(stage, index, block.conv2.stride[0], block.conv2.dilation[0], block.conv2.padding[0])
+            for stage in ("layer3", "layer4") for index, block in enumerate(getattr(model.backbone, stage))]
+
+
+@dataclass(frozen=True)
+class NamedLayer:
+    name: str  # e.g. "layer4.2.conv2"
+    layer: ConvLayer
+
+
+def backbone_layers(model: nn.Module) -> list[NamedLayer]:
+    """The ResNet's main path (conv1, max pool, each bottleneck's 1×1, 3×3, 1×1) as ConvLayers read from the
+    modules. The shortcuts skip the 3×3 convolutions, so the main path has the largest receptive field."""
+    backbone = model.backbone
+
+    def layer(name: str, module: nn.Module) -> NamedLayer:
+        return NamedLayer(name, ConvLayer(_pair(module.kernel_size), _pair(module.stride), _pair(module.dilation),
+                                          _pair(module.padding)))
+
+    layers = [layer("conv1", backbone.conv1), layer("maxpool", backbone.maxpool)]
+    for stage in STAGES[2:]:
+        for index, block in enumerate(getattr(backbone, stage)):
+            layers += [layer(f"{stage}.{index}.{conv}", getattr(block, conv)) for conv in ("conv1", "conv2", "conv3")]
+    return layers
+
+
+def aspp_layers(model: nn.Module) -> list[NamedLayer]:
+    """The ASPP's 3×3 atrous convolutions, each a possible last layer after the backbone."""
+    aspp = model.classifier[0]
+    return [NamedLayer(f"aspp.convs.{i}", ConvLayer(3, 1, branch[0].dilation[0], branch[0].padding[0]))
+            for i, branch in enumerate(aspp.convs)
+            if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)]
+
+
+def stage_strides(model: nn.Module) -> list[int]:
+    """Input pixels between neighbouring cells after each stage: the product of the strides so far (the jump)."""
+    layers = backbone_layers(model)
+    jumps = {named.name.split(".")[0]: record.jump
+             for named, record in zip(layers, receptive_field([n.layer for n in layers]), strict=True)}
+    return [jumps[name] for name in STAGES]
+
+
+def output_stride_of(model: nn.Module) -> int:
+    """The backbone's output stride as its modules are wired now."""
+    return stage_strides(model)[-1]

@@ -1,0 +1,122 @@
+"""Lesson 6: large rates degenerate. DeepLabv3's Figure 4 recomputed, per-position counts, and PyTorch's verdict."""
+
+import streamlit as st
+
+from deeplab_core.valid_weights import (
+    TorchCheck,
+    WeightCurves,
+    axis_tap_validity,
+    check_with_torch,
+    tap_validity_at,
+    valid_tap_counts,
+    valid_weight_curves,
+    valid_weight_fractions,
+)
+from deeplab_core.valid_weights_figures import PAPER_COUNTS, counts_heatmap, curves_figure, footprint_figure
+from lessons import COURSE
+from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
+
+LESSON = "large_rates"
+INPUT_SIZE = 513  # DeepLabv3's crop size
+OUTPUT_STRIDES = (16, 8, 4)
+ASPP_RATES = {16: (6, 12, 18), 8: (12, 24, 36)}  # DeepLabv3 §3.3: rates double when output_stride halves
+RATE_MAX = 160
+POSITIONS = ("centre", "edge", "corner")
+
+
+def feature_size(output_stride: int) -> int:
+    return (INPUT_SIZE - 1) // output_stride + 1
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _curves(size: int, last_rate: int) -> WeightCurves:
+    return valid_weight_curves(size, range(1, last_rate + 1))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _torch_check(size: int, rate: int) -> TorchCheck:
+    return check_with_torch(size, rate)
+
+
+def position_of(name: str, size: int) -> tuple[int, int]:
+    middle = size // 2
+    return {"centre": (middle, middle), "edge": (middle, 0), "corner": (0, 0)}[name]
+
+
+def controls() -> tuple[int, int, int]:
+    """Returns (output stride, feature-map size, rate)."""
+    cols = st.columns([1, 2])
+    # Labels are computed now: AppTest calls format_func outside the script run, where the language is unknown.
+    labels = {s: t("large_rates.size_option", n=feature_size(s), os=s) for s in OUTPUT_STRIDES}
+    os_ = cols[0].radio(t("large_rates.map_size"), OUTPUT_STRIDES, index=1, key="large_rates_os", horizontal=True,
+                        format_func=labels.get, help=t("large_rates.map_size_help", input=INPUT_SIZE))
+    rate = int_slider("large_rates_rate", "large_rates.rate", 1, RATE_MAX, 24, help_key="large_rates.rate_help",
+                      container=cols[1])
+    return os_, feature_size(os_), rate
+
+
+def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
+    section(LESSON, "figure")
+    aspp = ASPP_RATES.get(output_stride, ())
+    curves = _curves(size, max(size + size // 4, rate))
+    show_all = st.toggle(t("large_rates.show_all"), key="large_rates_all", help=t("large_rates.show_all_help"))
+    st.plotly_chart(curves_figure(curves, rate, aspp, show_all, st.session_state.lang), key="large_rates_curves")
+    at = curves.at(rate)
+    others = [c for c in at if c not in PAPER_COUNTS]
+    cols = st.columns(4)
+    for col, count in zip(cols[:3], sorted(PAPER_COUNTS, reverse=True), strict=True):
+        col.metric(t("large_rates.metric_valid", n=count), f"{at.get(count, 0.0):.1%}")
+    other_label = (t("large_rates.metric_other", counts=", ".join(map(str, others))) if others
+                   else t("large_rates.metric_other_none"))
+    cols[3].metric(other_label, f"{sum(at[c] for c in others):.1%}", help=t("large_rates.metric_other_help"))
+    st.caption(t("large_rates.paper_note", paper=f"{sum(at.get(c, 0.0) for c in PAPER_COUNTS):.1%}"))
+    if aspp:
+        st.caption(t("large_rates.aspp_marked", rates=", ".join(map(str, aspp)), os=output_stride))
+    else:
+        st.caption(t("large_rates.aspp_none"))
+    return curves
+
+
+def per_position(size: int, rate: int) -> None:
+    st.subheader(t("large_rates.per_position"))
+    labels = {p: t(f"large_rates.position_name.{p}") for p in POSITIONS}
+    where = st.radio(t("large_rates.position"), POSITIONS, key="large_rates_position", horizontal=True,
+                     format_func=labels.get)
+    row, col = position_of(where, size)
+    validity = tap_validity_at(size, rate, row, col)
+    left, right = st.columns(2)
+    lang = st.session_state.lang
+    left.plotly_chart(counts_heatmap(valid_tap_counts(size, rate), row, col, lang), key="large_rates_heatmap")
+    right.plotly_chart(footprint_figure(size, rate, row, col, validity, lang), key="large_rates_footprint")
+    st.caption(t("large_rates.footprint_caption", row=row, col=col, valid=int(validity.sum()),
+                 total=validity.size, padding=int(validity.size - validity.sum())))
+
+
+def torch_verdict(size: int, rate: int) -> None:
+    st.subheader(t("common.check_torch"))
+    check = _torch_check(size, rate)
+    if check.agrees:
+        st.success(t("large_rates.torch_agrees", positions=check.positions, taps=check.taps))
+    else:
+        st.error(t("large_rates.torch_disagrees", counts=check.count_mismatches, taps=check.tap_mismatches))
+    st.caption(t("large_rates.torch_how", rate=rate))
+
+
+def consequence(size: int, curves: WeightCurves) -> None:
+    section(LESSON, "consequence")
+    degenerate = curves.first_rate_all(1)
+    if degenerate is not None:
+        st.metric(t("large_rates.degenerate_rate", n=size), degenerate)
+    aspp = next(lesson for lesson in COURSE if lesson.slug == "aspp")
+    if aspp.path.exists():
+        st.page_link("lessons/aspp.py", label=t("large_rates.aspp_link"), icon=aspp.icon)
+
+
+header(LESSON)
+output_stride, map_size, atrous_rate = controls()
+weight_curves = paper_figure(output_stride, map_size, atrous_rate)
+per_position(map_size, atrous_rate)
+torch_verdict(map_size, atrous_rate)
+consequence(map_size, weight_curves)
+what_to_notice(LESSON)
+show_source(axis_tap_validity, valid_tap_counts, valid_weight_fractions, valid_weight_curves)

@@ -13,16 +13,15 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torchvision.models._api import WeightsEnum
 from torchvision.models.segmentation import (
     DeepLabV3_MobileNet_V3_Large_Weights,
     DeepLabV3_ResNet50_Weights,
     DeepLabV3_ResNet101_Weights,
 )
-from torchvision.models._api import WeightsEnum
 
 WEIGHTS: dict[str, WeightsEnum] = {
     "mobilenet_v3_large": DeepLabV3_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1,
@@ -110,3 +109,9 @@ def pretrained_state_dict(name: str, progress: Progress | None = None) -> dict[s
     if not path.is_file():
         download(name, progress)
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+if __name__ == "__main__":
+    from deeplab_core.weights_cli import main
+
+    raise SystemExit(main())

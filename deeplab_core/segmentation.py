@@ -1,0 +1,155 @@
+"""Segment a photo with a DeepLabv3: the project's fast pipeline and torchvision's reference one.
+
+The reference (torchvision's documented recipe): `weights.transforms()` on the PIL image, `model(x)["out"]`
+in float32, logits upsampled bilinearly to the photo's size, softmax, the most probable class per pixel.
+
+The fast pipeline computes the same label map with less work:
+- an inference copy of the model (`deeplab_core.fast_inference`: BatchNorm folded, channels_last, ASPP taps on
+  padding skipped);
+- uint8 → float once, normalisation as one multiply-add, channels_last input (the photo's HWC bytes already
+  are channels_last), `torch.inference_mode`;
+- on a GPU: resize and normalise on the device, float16 autocast, cudnn.benchmark;
+- top-1 probability without a full softmax tensor: p = 1 / Σ_c exp(l_c − l_max).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms import functional as TF
+from torchvision.transforms._presets import SemanticSegmentation
+
+RESOLUTIONS = (320, 520, 720)  # short side the network sees; torchvision's preset is 520
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Wall-clock milliseconds of each stage (GPU stages synchronised), and where they ran."""
+
+    preprocess_ms: float
+    inference_ms: float
+    postprocess_ms: float
+    device: str
+
+    @property
+    def total_ms(self) -> float:
+        return self.preprocess_ms + self.inference_ms + self.postprocess_ms
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    labels: np.ndarray  # (H, W) int64 class index per pixel, at the photo's size
+    probabilities: np.ndarray  # (H, W) float32 top-1 softmax probability ("confidence") per pixel
+    categories: tuple[str, ...]  # class names, indexed by label
+    network_size: tuple[int, int]  # (h, w) the network saw after resizing
+    trained: bool  # False: untrained weights, the labels mean nothing
+    timings: Timings
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probabilities
+
+
+_configured: set[str] = set()
+
+
+def configure(device: torch.device) -> None:
+    """Process-wide settings, applied once per device kind."""
+    if device.type in _configured:
+        return
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # picks the fastest conv algorithm per input shape, once
+    _configured.add(device.type)
+
+
+def network_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """(h, w) after torchvision's resize of the short side to `short_side` (long side truncated, as it does)."""
+    short, long = min(width, height), max(width, height)
+    new_short, new_long = short_side, int(short_side * long / short)
+    return (new_short, new_long) if height <= width else (new_long, new_short)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def preprocess(image: Image.Image, spec, short_side: int, device: torch.device) -> torch.Tensor:
+    """(1, 3, h, w) float32 normalised channels_last input, as `weights.transforms()` would make it."""
+    scale = torch.tensor([1 / (255 * s) for s in spec.std], device=device).view(1, 3, 1, 1)  # (1, 3, 1, 1)
+    shift = torch.tensor([m / s for m, s in zip(spec.mean, spec.std, strict=True)], device=device).view(1, 3, 1, 1)
+    if device.type == "cpu":  # Pillow's antialiased resize is what the reference runs, and it is fast
+        resized = TF.resize(image, [short_side], interpolation=InterpolationMode.BILINEAR, antialias=True)
+        pixels = torch.from_numpy(np.array(resized))  # (h, w, 3) uint8, a writable copy
+        x = pixels.permute(2, 0, 1).unsqueeze(0)  # (1, 3, h, w) uint8, a channels_last view: no copy
+        return torch.addcmul(-shift, x.float(), scale)  # (1, 3, h, w) float32 = x/255·1/std − mean/std
+    pixels = torch.from_numpy(np.asarray(image)).to(device, non_blocking=True)  # (H, W, 3) uint8
+    x = pixels.permute(2, 0, 1).unsqueeze(0).float()  # (1, 3, H, W) float32 in 0..255
+    h, w = network_size(image.width, image.height, short_side)
+    x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=True)  # (1, 3, h, w)
+    x = x.round_().clamp_(0, 255)  # the reference resizes 8-bit pixels
+    return torch.addcmul(-shift, x, scale).contiguous(memory_format=torch.channels_last)
+
+
+def top1(logits: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labels (H, W) int64 and top-1 probability (H, W) from (1, C, h, w) logits, upsampled to `size`."""
+    logits = logits.float()
+    if tuple(logits.shape[-2:]) != size:
+        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)  # (1, C, H, W)
+    best, labels = logits[0].max(dim=0)  # (H, W), (H, W)
+    probability = torch.exp(logits[0] - best).sum(dim=0).reciprocal_()  # (H, W): softmax of the maximum
+    return labels, probability
+
+
+def segment(model: nn.Module, image: Image.Image, *, short_side: int | None = None) -> Segmentation:
+    """Segment `image` with `model` (ideally an `inference_copy`) on the model's device."""
+    spec = model.spec
+    short_side = short_side or spec.resize_size
+    device = next(model.parameters()).device
+    configure(device)
+    size = (image.height, image.width)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        x = preprocess(image, spec, short_side, device)  # (1, 3, h, w)
+        _sync(device)
+        prepared = time.perf_counter()
+        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
+            logits = model(x)["out"]  # (1, C, h, w)
+        _sync(device)
+        inferred = time.perf_counter()
+        labels, probability = top1(logits, size)  # (H, W), (H, W)
+        labels_np, probability_np = labels.cpu().numpy(), probability.cpu().numpy()
+    done = time.perf_counter()
+    timings = Timings(preprocess_ms=1e3 * (prepared - start), inference_ms=1e3 * (inferred - prepared),
+                      postprocess_ms=1e3 * (done - inferred), device=device.type)
+    return Segmentation(labels=labels_np, probabilities=probability_np, categories=spec.categories,
+                        network_size=tuple(x.shape[-2:]), trained=spec.trained, timings=timings)
+
+
+def reference_logits(model: nn.Module, image: Image.Image, *, short_side: int | None = None) -> torch.Tensor:
+    """torchvision's recipe, float32, eager: (1, C, h, w) logits at the network's input size."""
+    spec = model.spec
+    transform = SemanticSegmentation(resize_size=short_side or spec.resize_size, mean=spec.mean, std=spec.std)
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        x = transform(image).unsqueeze(0).to(device)  # (1, 3, h, w)
+        return model(x)["out"]  # (1, C, h, w)
+
+
+def reference_segment(model: nn.Module, image: Image.Image, *, short_side: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and top-1 probability (H, W) the textbook way: upsample, full softmax, max."""
+    logits = reference_logits(model, image, short_side=short_side)  # (1, C, h, w)
+    with torch.inference_mode():
+        up = F.interpolate(logits, size=(image.height, image.width), mode="bilinear", align_corners=False)
+        probability, labels = torch.softmax(up, dim=1)[0].max(dim=0)  # (H, W), (H, W)
+    return labels.cpu().numpy(), probability.cpu().numpy()

@@ -6,3 +6,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (skipped without Chromium, unless CI is set)."""
+    from tests.browser_support import CHROMIUM_ARGS, require_chromium
+
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """A running app whose models are untrained (no weights are fetched) and whose hub cache is empty."""
+    from tests.browser_support import streamlit_server
+
+    torch_home = tmp_path_factory.mktemp("torch_home")
+    with streamlit_server({"ATROUS_LAB_WEIGHTS": "random", "TORCH_HOME": str(torch_home)}) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()

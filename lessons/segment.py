@@ -1,0 +1,89 @@
+"""Lesson 7: segment a photo with a real DeepLabv3, on the GPU when there is one."""
+
+import streamlit as st
+from PIL import Image
+
+from deeplab_core.device import default_device, describe_device
+from deeplab_core.fast_inference import fuse_batchnorm
+from deeplab_core.segmentation import Segmentation, segment, top1
+from deeplab_core.segmentation_figures import (
+    class_shares,
+    confidence_figure,
+    legend_figure,
+    mask_png,
+    overlay,
+    overlay_figure,
+    png_bytes,
+)
+from lessons.models import inference_lock
+from lessons.photo_input import pick_photo
+from lessons.segment_widgets import Settings, choose_weights, controls, fast_model
+from lessons.ui import header, language, show_source, t, what_to_notice
+
+LESSON = "segment"
+RESULT = "segment_result"  # session state: (run key, Segmentation) of the last run
+
+
+def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Segmentation:
+    """The segmentation of this photo with these settings; the network runs only when something changed."""
+    key = (photo_key, settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights,
+           device)
+    again = st.button(t("segment.run_again"), key="segment_again")
+    cached = st.session_state.get(RESULT)
+    if cached is None or cached[0] != key or again:
+        with st.spinner(t("segment.running", device=describe_device(device).name)):
+            model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
+            with inference_lock():
+                st.session_state[RESULT] = (key, segment(model, image, short_side=settings.short_side))
+    return st.session_state[RESULT][1]
+
+
+def timing_panel(seg: Segmentation, device: str) -> None:
+    st.subheader(t("segment.timings"))
+    cols = st.columns(4)
+    times = seg.timings
+    for col, label, ms in zip(cols, ("preprocess", "inference", "postprocess", "total"),
+                              (times.preprocess_ms, times.inference_ms, times.postprocess_ms, times.total_ms),
+                              strict=True):
+        col.metric(t(f"segment.{label}"), f"{ms:.0f} ms")
+    st.caption(t("segment.timing_device", device=describe_device(device).name))
+
+
+def results(image: Image.Image, seg: Segmentation, settings: Settings, device: str) -> None:
+    lang = language()
+    st.subheader(t("segment.results"))
+    if not seg.trained:
+        st.error(t("segment.untrained_banner"), icon=":material/warning:")
+    h, w = seg.network_size
+    st.caption(t("segment.network_input", width=w, height=h, photo_width=image.width, photo_height=image.height))
+    left, right = st.columns(2)
+    left.plotly_chart(overlay_figure(image, seg, settings.opacity, lang), key="segment_overlay")
+    right.plotly_chart(confidence_figure(seg, lang), key="segment_confidence")
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("segment.legend"))
+        st.plotly_chart(legend_figure(class_shares(seg, lang), seg.trained, lang), key="segment_legend")
+    with right:
+        timing_panel(seg, device)
+        st.subheader(t("segment.downloads"))
+        prefix = "untrained-" if not seg.trained else ""
+        st.download_button(t("segment.download_mask"), mask_png(seg.labels), f"{prefix}mask.png", "image/png",
+                           key="segment_download_mask", on_click="ignore")
+        st.download_button(t("segment.download_overlay"), png_bytes(overlay(image, seg.labels, settings.opacity)),
+                           f"{prefix}overlay.png", "image/png", key="segment_download_overlay", on_click="ignore")
+
+
+header(LESSON)
+device = st.session_state.get("device", default_device())
+settings = controls(device)
+photo = pick_photo("segment", LESSON)
+if st.session_state.get("segment_photo_source") == "camera":
+    st.caption(t("segment.camera_note"))
+weights = choose_weights(settings.name)
+if weights == "random":
+    st.warning(t("segment.weights.untrained_note"))
+if photo is not None and weights is not None:
+    image, photo_key = photo
+    results(image, run(image, photo_key, settings, weights, device), settings, device)
+what_to_notice(LESSON)
+show_source(segment, top1, fuse_batchnorm)

@@ -69,7 +69,7 @@ def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
 def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) -> list[float]:
     """Thin bars whose heights are the maps' sides (to scale), the side written underneath; returns the tops."""
     tops = []
-    for x, side in zip(xs, sides):
+    for x, side in zip(xs, sides, strict=True):
         h = max(4.6 * side / SCHEMATIC_INPUT, 0.12)
         _box(fig, x, 3.0, 0.32, h, _IMAGE if side == SCHEMATIC_INPUT else _FEATURE)
         _label(fig, x, 0.2, str(side), size=11)
@@ -78,17 +78,18 @@ def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) 
 
 
 def _image_pyramid(fig: go.Figure, lang: str) -> None:
-    for y, scale in zip((5.0, 3.0, 1.0), (1.0, 0.75, 0.5)):
+    for y, scale in zip((5.0, 3.0, 1.0), (1.0, 0.75, 0.5), strict=True):
         _box(fig, 1.0, y, 1.6 * scale, 1.6 * scale, _IMAGE, f"×{scale:g}")
         _arrow(fig, 1.0 + 0.8 * scale, y, 3.2, y)
         _box(fig, 4.6, y, 2.8, 1.0, _NETWORK, text("overview.fig.dcnn", lang))
         _box(fig, 6.9, y, 0.3, 1.2 * scale, _FEATURE)
-        _arrow(fig, 7.1, y, 8.4, 3.0 + (y - 3.0) * 0.3)
+        _arrow(fig, 7.1, y, 8.2, 3.0 + (y - 3.0) * 0.3)
     _label(fig, 4.6, 4.0, text("overview.fig.shared", lang), size=10, colour="#666")
     _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour="#666")
-    _box(fig, 9.3, 3.0, 1.8, 2.2, _MERGE, text("overview.fig.merge", lang))
-    _arrow(fig, 10.2, 3.0, 10.9, 3.0)
-    _label(fig, 11.4, 3.0, text("overview.fig.prediction", lang), size=11)
+    _box(fig, 9.0, 3.0, 1.6, 2.2, _MERGE, text("overview.fig.merge", lang))
+    _arrow(fig, 9.8, 3.0, 10.3, 3.0)
+    fig.add_annotation(x=10.35, y=3.0, text=text("overview.fig.prediction", lang), showarrow=False, xanchor="left",
+                       font=dict(size=11, color="#222"))
 
 
 def _encoder_decoder(fig: go.Figure, lang: str) -> None:
@@ -115,7 +116,7 @@ def _atrous(fig: go.Figure, lang: str) -> None:
     sides = [SCHEMATIC_INPUT] + [s.size for s in stages]
     xs = [0.6 + i * 10.8 / (len(sides) - 1) for i in range(len(sides))]
     tops = _feature_maps(fig, xs, sides, lang)
-    for x, top, stage in zip(xs[1:], tops[1:], stages):
+    for x, top, stage in zip(xs[1:], tops[1:], stages, strict=True):
         _label(fig, x, -0.45, stage.name, size=10, colour="#666")
         if stage.rate > 1:
             _label(fig, x, top + 0.45, text("overview.fig.rate", lang, rate=stage.rate), colour="#d1495b")
@@ -133,7 +134,7 @@ def _spp(fig: go.Figure, lang: str) -> None:
                 + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES]
                 + [text("overview.fig.image_pooling", lang)])
     ys = [5.3 - i * 1.15 for i in range(len(branches))]
-    for y, branch in zip(ys, branches):
+    for y, branch in zip(ys, branches, strict=True):
         _arrow(fig, 4.65, 3.0, 5.8, y)
         _box(fig, 7.05, y, 2.5, 0.8, _NETWORK, branch)
         _arrow(fig, 8.3, y, 9.2, 3.0 + (y - 3.0) * 0.4)

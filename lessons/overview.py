@@ -20,7 +20,7 @@ def resolution_problem() -> int:
                       container=cols[0])
     log_y = cols[1].toggle(t("overview.log_scale"), key="overview_log")
     st.plotly_chart(resolution_figure(size, language(), log_y=log_y), key="overview_resolution")
-    for col, os in zip(st.columns(len(OUTPUT_STRIDES)), OUTPUT_STRIDES):
+    for col, os in zip(st.columns(len(OUTPUT_STRIDES)), OUTPUT_STRIDES, strict=True):
         last = stage_sizes(size, os)[-1]
         col.metric(t("overview.final_map", os=os), t("overview.final_value", size=last.size))
         col.caption(t("overview.cell_covers", stride=last.stride))
@@ -31,18 +31,19 @@ def scale_problem(size: int) -> None:
     """Problem 2: how many cells of the last map objects of several widths span."""
     st.subheader(t("overview.scale_heading"))
     section(LESSON, "scale")
-    rows = [{t("overview.col_object"): width,
-             **{t("overview.col_os", os=os): f"{object_cells(width, size, os):.1f}" for os in OUTPUT_STRIDES}}
+    columns = {os: t("overview.col_os", os=os) for os in OUTPUT_STRIDES}
+    rows = [{t("overview.col_object"): width, **{columns[os]: object_cells(width, size, os) for os in columns}}
             for width in OBJECT_WIDTHS if width <= size]
     st.caption(t("overview.objects_caption", size=size))
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(rows, hide_index=True,
+                 column_config={name: st.column_config.NumberColumn(format="%.1f") for name in columns.values()})
 
 
 def designs() -> None:
     st.header(t("overview.designs_heading"))
     section(LESSON, "designs")
     for pair in (DESIGNS[:2], DESIGNS[2:]):
-        for col, design in zip(st.columns(2, gap="large"), pair):
+        for col, design in zip(st.columns(2, gap="large"), pair, strict=True):
             with col:
                 st.markdown(f"#### {t(f'overview.design.{design}')}")
                 st.plotly_chart(design_figure(design, language()), key=f"overview_design_{design}",

@@ -1,7 +1,5 @@
 """The overview lesson: stage sizes against PyTorch and torchvision's ResNet, and the page in both languages."""
 
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,8 +12,7 @@ from deeplab_core.i18n import LANGUAGES, catalogue
 from deeplab_core.overview_figures import DESIGNS, design_figure, resolution_figure
 from deeplab_core.resolution import OUTPUT_STRIDES, final_size, object_cells, stage_sizes
 from lessons import COURSE, available_lessons
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.apptest_support import open_page
 
 
 def torch_stack_sides(x: torch.Tensor, output_stride: int) -> list[int]:
@@ -93,11 +90,7 @@ def test_figures_and_course_map_text(lang: str) -> None:
 
 
 def run_page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page("lessons/overview.py")
-    at.run()
+    at = open_page("overview", lang)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 from deeplab_core.aspp import ASPP as BatchNormASPP
 from deeplab_core.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
+from deeplab_core.segmentation import network_size, preprocess
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,3 +151,32 @@ def run_both(in_channels: int, size: int, depth: int = 256, rates: tuple[int, ..
                               tuple((kind, tuple(p.shape)) for kind, p in zip(order, parts, strict=True)),
                               tuple(out.shape)))
     return runs[0], runs[1]
+
+
+@dataclass(frozen=True)
+class BranchInfo:
+    kind: str  # "conv1x1", "atrous", "pooling", or "projection" for the 1×1 after the concatenation
+    in_channels: int
+    out_channels: int
+    kernel_size: int
+    rate: int
+    batch_norm: bool
+
+
+def describe_aspp(aspp: nn.Module) -> tuple[list[BranchInfo], BranchInfo]:
+    """The branches and the projection of torchvision's ASPP (or deeplab_core.aspp.ASPP), read from the modules."""
+
+    def info(kind: str, seq: nn.Sequential) -> BranchInfo:
+        conv = next(m for m in seq if isinstance(m, nn.Conv2d))
+        return BranchInfo(kind, conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.dilation[0],
+                          any(isinstance(m, nn.BatchNorm2d) for m in seq))
+
+    return ([info(kind, branch) for kind, branch in zip(BRANCH_KINDS, aspp.convs, strict=True)],
+            info("projection", aspp.project))
+
+
+def network_input(image: Image.Image, spec, short_side: int, device: torch.device
+                  ) -> tuple[torch.Tensor, np.ndarray]:
+    """The preprocessed (1, 3, h, w) input (segmentation.preprocess) and the photo as the network sees it (h, w, 3)."""
+    h, w = network_size(image.width, image.height, short_side)
+    return preprocess(image, spec, short_side, device), np.asarray(image.resize((w, h), Image.Resampling.BILINEAR))

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torchvision.models.segmentation as tv_segmentation
+from PIL import Image
 from torch import nn
 
 from deeplab_core.dilation import conv_output_size
 from deeplab_core.model import set_output_stride
 from deeplab_core.receptive_field import ConvLayer, receptive_field
+from deeplab_core.segmentation import preprocess
 from deeplab_core.weights import weights_enum
 
 RESNETS = ("resnet50", "resnet101")
@@ -141,3 +144,38 @@ def stage_strides(model: nn.Module) -> list[int]:
 def output_stride_of(model: nn.Module) -> int:
     """The backbone's output stride as its modules are wired now."""
     return stage_strides(model)[-1]
+
+
+def square_photo(image: Image.Image, size: int) -> Image.Image:
+    """The largest centred square of `image`, resized to size × size (so 513 gives 17/33/65 logit grids)."""
+    side = min(image.width, image.height)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
+
+
+@dataclass(frozen=True, eq=False)
+class GridLabels:
+    output_stride: int
+    grid: tuple[int, int]  # (h, w) of the logits before the final bilinear upsampling
+    labels: np.ndarray  # (H, W) int64 at the input size
+
+
+def labels_on_grid(model: nn.Module, image: Image.Image) -> GridLabels:
+    """Segment a square photo at its own size; a hook reads the size of the logit grid the labels come from."""
+    device = _device(model)
+    x = preprocess(image, model.spec, image.height, device)  # (1, 3, H, W) normalised
+    grid: list[tuple[int, int]] = []
+    hook = model.classifier.register_forward_hook(lambda _m, _i, out: grid.append(tuple(out.shape[-2:])))
+    try:
+        with torch.no_grad():
+            logits = model(x)["out"]  # (1, C, H, W): the (1, C, h, w) grid upsampled bilinearly
+    finally:
+        hook.remove()
+    return GridLabels(output_stride_of(model), grid[0], logits[0].argmax(0).cpu().numpy())
+
+
+def class_shares(labels: np.ndarray, categories: Sequence[str]) -> list[tuple[str, float]]:
+    """(class name, fraction of pixels) for every class present, largest first."""
+    counts = np.bincount(labels.ravel(), minlength=len(categories))
+    order = np.argsort(counts)[::-1]
+    return [(categories[i], counts[i] / labels.size) for i in order if counts[i] > 0]

@@ -1,0 +1,128 @@
+"""Lesson 5: ASPP, drawn from the real module, run as code, and probed branch by branch on a photo."""
+
+import inspect
+
+import streamlit as st
+
+from deeplab_core import aspp as aspp_core
+from deeplab_core.aspp_figures import (ablation_figure, aspp_diagram, branch_maps_figure, branch_name, channels_figure,
+                                       shares_figure)
+from deeplab_core.aspp_inspect import (ablate, branch_views, describe_aspp, network_input, probe, projection_shares,
+                                       run_both)
+from deeplab_core.model import MODEL_NAMES
+from deeplab_core.network_inspect import architecture
+from lessons import COURSE
+from lessons.models import get_model, inference_lock
+from lessons.photo_input import ModelChoice, network, pick_photo
+from lessons.ui import choice, header, int_slider, language, section, show_source, t, what_to_notice
+
+LESSON = "aspp"
+SHORT_SIDES = (257, 385, 513)
+SEED_CHANNELS = 512  # the seed's default in_channel
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _run_both(size: int):
+    return run_both(SEED_CHANNELS, size)
+
+
+def module_diagram(chosen: ModelChoice | None, name: str) -> None:
+    section(LESSON, "module")
+    model = get_model(chosen.name, chosen.weights, chosen.device) if chosen else architecture(name)
+    branches, projection = describe_aspp(model.classifier[0])
+    st.plotly_chart(aspp_diagram(branches, projection, None, language()), key="aspp_diagram")
+    st.caption(t("aspp.diagram_caption", name=name))
+
+
+@st.fragment
+def code() -> None:
+    section(LESSON, "seed")
+    st.code(aspp_core.SEED_SOURCE, language="python")
+    section(LESSON, "bn")
+    st.code("\n\n".join(inspect.getsource(obj) for obj in (aspp_core.AtrousConv, aspp_core.ImagePooling,
+                                                            aspp_core.ASPP, aspp_core.fuse)), language="python")
+    size = int_slider("aspp_code_size", "aspp.code_size", 5, 65, 33, help_key="aspp.code_size_help")
+    seed, bn = _run_both(size)
+    rows = []
+    for run in (seed, bn):
+        rows.append({t("aspp.col.module"): t(f"aspp.module_name.{run.name}"),
+                     t("aspp.col.input"): f"(1, {SEED_CHANNELS}, {size}, {size})",
+                     t("aspp.col.branches"): " · ".join(f"{t(f'aspp.kind.{kind}')} {shape}"
+                                                       for kind, shape in run.concatenated),
+                     t("aspp.col.output"): str(run.output_shape), t("aspp.col.params"): f"{run.parameters:,}",
+                     t("aspp.col.bn"): run.batch_norms})
+    st.dataframe(rows, hide_index=True)
+    st.caption(t("aspp.code_caption"))
+
+
+def on_photo(chosen: ModelChoice | None) -> None:
+    section(LESSON, "photo")
+    if chosen is None:
+        return
+    picked = pick_photo("aspp", LESSON)
+    if picked is None:
+        return
+    image, photo_key = picked
+    default = 0 if chosen.device == "cpu" else 2
+    short = st.radio(t("aspp.short_side"), SHORT_SIDES, index=default, horizontal=True, key="aspp_short_side",
+                     help=t("aspp.short_side_help"))
+    key = (chosen, photo_key, short)
+    stored = st.session_state.get("aspp_probe")
+    if stored is None or stored[0] != key:
+        model = get_model(chosen.name, chosen.weights, chosen.device)
+        with st.spinner(t("aspp.running")), inference_lock():
+            x, photo = network_input(image, model.spec, short, next(model.parameters()).device)
+            seen = probe(model, x)
+        st.session_state.aspp_probe = stored = (key, photo, seen)
+    _, photo, seen = stored
+    if not chosen.trained:
+        st.warning(t("aspp.untrained_photo"))
+    st.caption(t("aspp.probe_caption", h=seen.input_size[0], w=seen.input_size[1], c=seen.features_shape[0],
+                 fh=seen.features_shape[1], fw=seen.features_shape[2]))
+    views = branch_views(seen)
+    st.subheader(t("aspp.activations_heading"))
+    st.plotly_chart(branch_maps_figure(views, language()), key="aspp_branch_maps")
+    strongest(views)
+    model = get_model(chosen.name, chosen.weights, chosen.device)
+    st.subheader(t("aspp.shares_heading"))
+    st.plotly_chart(shares_figure(views, projection_shares(model.classifier[0], seen.branches), language()),
+                    key="aspp_shares")
+    st.caption(t("aspp.shares_caption"))
+    ablation(chosen, photo, seen, views)
+
+
+@st.fragment
+def strongest(views) -> None:
+    index = st.radio(t("aspp.branch_pick"), range(len(views)), horizontal=True, key="aspp_channels_branch",
+                     format_func=lambda i: branch_name(views[i].kind, views[i].rate, language()))
+    st.plotly_chart(channels_figure(views[index], language()), key="aspp_channels")
+
+
+@st.fragment
+def ablation(chosen: ModelChoice, photo, seen, views) -> None:
+    section(LESSON, "ablation")
+    mute = st.radio(t("aspp.mute"), [-1, *range(len(views))], horizontal=True, key="aspp_mute", index=5,
+                    format_func=lambda i: t("aspp.mute_none") if i < 0 else branch_name(views[i].kind, views[i].rate,
+                                                                                         language()))
+    model = get_model(chosen.name, chosen.weights, chosen.device)
+    with inference_lock():
+        result = ablate(model, seen, () if mute < 0 else (mute,))
+    cols = st.columns(2)
+    cols[0].metric(t("aspp.changed_pixels"), f"{result.changed_pixels:,}")
+    cols[1].metric(t("aspp.changed_share"), f"{result.changed_fraction:.1%}")
+    st.plotly_chart(ablation_figure(photo, seen.labels, result, language()), key="aspp_ablation")
+    st.caption(t("aspp.ablation_real") if chosen.trained else t("aspp.ablation_untrained"))
+
+
+header(LESSON)
+backbone = choice("aspp_backbone", "aspp.backbone", list(MODEL_NAMES), default=1)
+model_choice = network(backbone, "aspp", LESSON)
+module_diagram(model_choice, backbone)
+code()
+on_photo(model_choice)
+large_rates = next(lesson for lesson in COURSE if lesson.slug == "large_rates")
+if large_rates.path.exists():
+    section(LESSON, "pooling_link")
+    st.page_link(str(large_rates.path), label=t("aspp.large_rates_link"), icon=large_rates.icon)
+what_to_notice(LESSON)
+show_source(aspp_core.fuse, probe, projection_shares, ablate)

@@ -1,0 +1,80 @@
+"""Inputs the network lessons share: a photo (sample, upload or camera) and a model whose weights may be missing.
+
+Strings come from the calling lesson's catalogue (`<ns>.photo.*`, `<ns>.weights.*`), widget keys from its prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+from PIL import Image
+
+from deeplab_core.device import default_device
+from deeplab_core.images import ImageLoadError, load_image
+from deeplab_core.samples import SAMPLES, load_sample
+from deeplab_core.weights import WeightsUnavailableError, fetch_command
+from lessons.models import get_model, weights_source
+from lessons.ui import choice, language, t
+
+SOURCES = ["sample", "upload", "camera"]
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _sample(name: str) -> Image.Image:
+    return load_sample(name)
+
+
+def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
+    """The chosen photo and a key that identifies it (sample name or the upload's digest); None until there is one."""
+    source = choice(f"{prefix}_photo_source", f"{ns}.photo.source", SOURCES, format_key=f"{ns}.photo.source_name")
+    if source == "sample":
+        name = st.selectbox(t(f"{ns}.photo.sample"), list(SAMPLES), key=f"{prefix}_photo_sample",
+                            format_func=lambda n: SAMPLES[n].label(language()))
+        return _sample(name), f"sample:{name}"
+    if source == "upload":
+        file = st.file_uploader(t(f"{ns}.photo.upload"), type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif",
+                                                                "tiff"], key=f"{prefix}_photo_upload")
+    else:
+        file = st.camera_input(t(f"{ns}.photo.camera"), key=f"{prefix}_photo_camera")
+    if file is None:
+        st.info(t(f"{ns}.photo.waiting"))
+        return None
+    data = file.getvalue()
+    try:
+        image = load_image(data)
+    except ImageLoadError as exc:
+        st.error(t(f"images.error.{exc.reason}", **exc.values))
+        return None
+    return image, f"{source}:{hashlib.sha256(data).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str
+    weights: str  # what get_model(weights=...) receives
+    device: str
+
+    @property
+    def trained(self) -> bool:
+        return self.weights != "random"
+
+
+def network(name: str, prefix: str, ns: str) -> ModelChoice | None:
+    """The model's weights as this server provides them; when the pretrained file is missing, say which file,
+    where it goes and the command that fetches it, and offer untrained weights (clearly labelled)."""
+    device = st.session_state.get("device", default_device())
+    weights = weights_source(name)
+    try:
+        with st.spinner(t(f"{ns}.weights.loading", name=name)):
+            get_model(name, weights, device)
+    except WeightsUnavailableError as exc:
+        st.warning(t(f"{ns}.weights.missing", file=exc.path.name, folder=str(exc.path.parent),
+                     command=fetch_command(name), cause=exc.cause))
+        if not st.toggle(t(f"{ns}.weights.use_untrained"), key=f"{prefix}_untrained"):
+            return None
+        weights = "random"
+    if weights == "random":
+        st.info(t(f"{ns}.weights.untrained_note"))
+    return ModelChoice(name, weights, device)

@@ -1,0 +1,69 @@
+"""The ASPP lesson with untrained weights saved to a temporary folder and loaded through the real path."""
+
+import pytest
+import torch
+
+from deeplab_core import weights as weights_module
+from deeplab_core.i18n import LANGUAGES, text
+from deeplab_core.model import load_model
+from lessons.models import WEIGHTS_ENV
+from tests.apptest_support import open_page
+
+
+@pytest.fixture(scope="module")
+def weights_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("weights")
+    torch.save(load_model("resnet50", weights="random", device="cpu").state_dict(), folder / "resnet50.pth")
+    return folder
+
+
+@pytest.fixture
+def random_weights(weights_folder, monkeypatch):
+    monkeypatch.setenv(WEIGHTS_ENV, str(weights_folder))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_runs_with_the_seed_code_and_the_photo_probe(random_weights, lang):
+    at = open_page("aspp", lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == text("aspp.title", lang)
+    assert any("F.upsample(image_features" in c.value for c in at.code)  # the seed's code, verbatim
+    # weights from a folder count as real checkpoints (a classroom copies them there): no "untrained" label
+    assert any(c.value == text("aspp.ablation_real", lang) for c in at.caption)
+    assert len(at.metric) == 2  # the ablation's changed pixels and share
+
+
+def test_muting_a_branch_changes_the_counts_and_muting_none_changes_nothing(random_weights):
+    at = open_page("aspp", "en")
+    at.radio(key="aspp_mute").set_value(-1).run()
+    assert [m.value for m in at.metric] == ["0", "0.0%"]
+    counts = set()
+    for branch in range(5):
+        at.radio(key="aspp_mute").set_value(branch).run()
+        assert not at.exception
+        counts.add(at.metric[0].value)
+    assert counts != {"0"}
+
+
+def test_code_runs_both_modules_at_the_chosen_size(random_weights):
+    at = open_page("aspp", "en")
+    at.slider(key="aspp_code_size").set_value(9).run()
+    table = at.dataframe[0].value
+    assert list(table[text("aspp.col.output", "en")]) == ["(1, 256, 9, 9)"] * 2
+    assert list(table[text("aspp.col.bn", "en")]) == [0, 6]
+
+
+def test_missing_pretrained_weights_are_explained_and_untrained_offered(monkeypatch, tmp_path):
+    monkeypatch.setenv(WEIGHTS_ENV, "pretrained")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(name, progress=None, **_):
+        raise weights_module.WeightsUnavailableError(name, weights_module.cached_path(name), "https://x", "offline")
+
+    monkeypatch.setattr(weights_module, "download", offline)
+    at = open_page("aspp", "en")
+    assert not at.exception
+    assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
+    assert not at.metric  # no photo probe without a model
+    at.toggle(key="aspp_untrained").set_value(True).run()
+    assert not at.exception and len(at.metric) == 2

@@ -87,8 +87,10 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> 
 
 def wait_for_app(page, timeout: float = 120_000) -> None:
     """Wait until the app is connected and its script has finished running (Streamlit's e2e way)."""
-    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=timeout)
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", state="attached",
+                           timeout=timeout)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", state="attached",
+                           timeout=timeout)
 
 
 def screenshot_dir(tmp_path_factory) -> Path:

@@ -61,3 +61,11 @@ def test_language_codes_are_normalised():
 def test_missing_key_is_an_error_not_a_blank():
     with pytest.raises(KeyError):
         i18n.text("formula.no_such_key", EN)
+
+
+def test_prose_joins_line_breaks_inside_chinese_text():
+    """A soft line break between two Chinese characters would show as a stray space in the browser."""
+    raw = (i18n.LOCALES_DIR / ZH / "prose" / "formula.md").read_text(encoding="utf-8")
+    assert re.search(r"[\u4e00-\u9fff]\n[\u4e00-\u9fff]", raw), "the example file should have such a break"
+    joined = "\n".join(i18n.prose("formula", ZH).values())
+    assert re.search(r"[\u4e00-\u9fff]\n[\u4e00-\u9fff]", joined) is None

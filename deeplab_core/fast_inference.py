@@ -5,6 +5,8 @@
 2. channels_last weights and activations, the layout oneDNN (CPU) and cuDNN tensor cores (GPU) are fastest in
    (measured in docs/BENCHMARKS.md).
 
+3. Activations in place (ReLU, Hardswish, Hardsigmoid), so no new tensor is allocated after each convolution.
+
 Tried and dropped (docs/BENCHMARKS.md): skipping the ASPP taps that land on zero padding with one matrix
 product per tap was no faster than oneDNN's own dilated convolution.
 """
@@ -44,12 +46,23 @@ def fuse_batchnorm(model: nn.Module) -> int:
     return fused
 
 
+def activations_in_place(model: nn.Module) -> int:
+    """Switch every ReLU/Hardswish/Hardsigmoid to in-place; each follows a conv whose output nothing else reads."""
+    switched = 0
+    for module in model.modules():
+        if isinstance(module, (nn.ReLU, nn.Hardswish, nn.Hardsigmoid)) and not module.inplace:
+            module.inplace = True
+            switched += 1
+    return switched
+
+
 def inference_copy(model: nn.Module, device: str | torch.device | None = None) -> nn.Module:
     """A copy of `model` for fast inference on `device`; `model` itself is untouched (other lessons hook its
     BatchNorms). Call it after `set_output_stride`: the copy keeps the rates it was made with."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     fast = copy.deepcopy(model).eval().to(device)
     fuse_batchnorm(fast)
+    activations_in_place(fast)
     fast = fast.to(memory_format=torch.channels_last)
     fast.spec = model.spec
     return fast

@@ -76,7 +76,7 @@ def network_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     return (new_short, new_long) if height <= width else (new_long, new_short)
 
 
-def _sync(device: torch.device) -> None:
+def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
@@ -101,12 +101,14 @@ def preprocess(image: Image.Image, spec, short_side: int, device: torch.device) 
 
 
 def top1(logits: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Labels (H, W) int64 and top-1 probability (H, W) from (1, C, h, w) logits, upsampled to `size`."""
+    """Labels (H, W) int64 and top-1 probability (H, W) from (1, C, h, w) logits, upsampled to `size`.
+    The logits are overwritten."""
     logits = logits.float()
     if tuple(logits.shape[-2:]) != size:
         logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)  # (1, C, H, W)
     best, labels = logits[0].max(dim=0)  # (H, W), (H, W)
-    probability = torch.exp(logits[0] - best).sum(dim=0).reciprocal_()  # (H, W): softmax of the maximum
+    # softmax of the maximum only, in place on a tensor nothing else reads: 1 / Σ_c exp(l_c − l_max)
+    probability = logits[0].sub_(best).exp_().sum(dim=0).reciprocal_()  # (H, W)
     return labels, probability
 
 
@@ -120,11 +122,11 @@ def segment(model: nn.Module, image: Image.Image, *, short_side: int | None = No
     start = time.perf_counter()
     with torch.inference_mode():
         x = preprocess(image, spec, short_side, device)  # (1, 3, h, w)
-        _sync(device)
+        synchronize(device)
         prepared = time.perf_counter()
         with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
             logits = model(x)["out"]  # (1, C, h, w)
-        _sync(device)
+        synchronize(device)
         inferred = time.perf_counter()
         labels, probability = top1(logits, size)  # (H, W), (H, W)
         labels_np, probability_np = labels.cpu().numpy(), probability.cpu().numpy()

@@ -1,0 +1,74 @@
+"""The output-stride lesson with untrained weights saved to a temporary folder and loaded through the real path."""
+
+import pytest
+import torch
+
+from deeplab_core import weights as weights_module
+from deeplab_core.i18n import LANGUAGES, text
+from deeplab_core.model import load_model
+from lessons.models import WEIGHTS_ENV
+from tests.apptest_support import open_page
+
+
+@pytest.fixture(scope="module")
+def weights_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("weights")
+    torch.save(load_model("resnet50", weights="random", device="cpu").state_dict(), folder / "resnet50.pth")
+    return folder
+
+
+@pytest.fixture
+def random_weights(weights_folder, monkeypatch):
+    monkeypatch.setenv(WEIGHTS_ENV, str(weights_folder))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_runs_and_shows_measured_stage_sizes(random_weights, lang):
+    at = open_page("output_stride", lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == text("output_stride.title", lang)
+    stages = at.dataframe[0].value
+    layer4 = stages.iloc[-1]
+    assert layer4.iloc[0] == "layer4"
+    assert [layer4[text("output_stride.col.formula_at", lang, os=s)] for s in (32, 16, 8)] == [17, 33, 65]
+    assert layer4[text("output_stride.col.size_at", lang, os=16)] == "33×33 (/16)"
+
+
+def test_unit_rates_change_the_dilation_table_and_receptive_field(random_weights):
+    at = open_page("output_stride", "en")
+    rf_before = [m.value for m in at.metric]
+    table = at.dataframe[-1].value
+    assert list(table[text("output_stride.col.rate", "en")].tail(3)) == [2, 4, 8]  # OS 16, Multi_Grid (1, 2, 4)
+    at.selectbox(key="os_mg_r3").set_value(1).run()
+    at.selectbox(key="os_mg_r2").set_value(1).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert list(table[text("output_stride.col.rate", "en")].tail(3)) == [1, 2, 2]  # torchvision's convention
+    assert [m.value for m in at.metric] != rf_before
+
+
+def test_photo_at_two_output_strides_gives_label_maps(random_weights):
+    at = open_page("output_stride", "en")
+    at.multiselect(key="os_photo_strides").set_value([32, 16]).run()
+    at.button(key="os_photo_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert text("output_stride.differ", "en", a=32, b=16) in labels
+    assert len(at.get("plotly_chart")) >= 4  # stage sizes, label maps, costs, receptive field
+
+
+def test_missing_pretrained_weights_are_explained_and_untrained_offered(monkeypatch, tmp_path):
+    monkeypatch.setenv(WEIGHTS_ENV, "pretrained")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(name, progress=None, **_):
+        raise weights_module.WeightsUnavailableError(name, weights_module.cached_path(name), "https://x", "offline")
+
+    monkeypatch.setattr(weights_module, "download", offline)
+    at = open_page("output_stride", "en")
+    assert not at.exception
+    assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
+    assert "os_photo_run" not in [b.key for b in at.button]  # no photo run without a model
+    at.toggle(key="os_untrained").set_value(True).run()
+    assert not at.exception
+    assert any(i.value == text("output_stride.weights.untrained_note", "en") for i in at.info)

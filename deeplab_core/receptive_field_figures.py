@@ -98,7 +98,10 @@ def growth_chart(layers: Sequence[ConvLayer], lang: str, log_scale: bool = True)
                       title=text("receptive_field.fig.growth_title", lang),
                       xaxis_title=text("receptive_field.fig.depth", lang),
                       yaxis_title=text("receptive_field.fig.rf_size", lang),
-                      yaxis_type="log" if log_scale else "linear", xaxis=dict(dtick=1))
+                      xaxis=dict(dtick=1))
+    if log_scale:  # ticks at powers of two, where the doubling rates land (2^(L+1) - 1)
+        top = max(max(sizes) for sizes in series.values())
+        fig.update_yaxes(type="log", tickvals=[2**i for i in range(top.bit_length() + 1)])
     return fig
 
 
@@ -195,6 +198,9 @@ def data_uri(image: Image.Image) -> str:
 
 
 def _square_axes(fig: go.Figure, size: int) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, size - 0.5])
+    """The whole grid in a faint grey, so the field's growth shows against its final extent."""
+    fig.update_layout(plot_bgcolor="#eef0f3")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, size - 0.5],
+                     constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, range=[size - 0.5, -0.5],
-                     scaleanchor="x")
+                     scaleanchor="x", constrain="domain")

@@ -35,6 +35,7 @@ PRESETS = {"plain": (), "context": (1, 1, 2, 4, 8, 16, 1), "gridding": (2, 2, 2)
            "rates": (2, 4, 8), "custom": ()}
 FIELDS = {"kernel_size": 3, "stride": 1, "dilation": 1, "padding": 1}  # editor columns and new-row defaults
 MAX_LAYERS, MAX_RF = 12, 2049
+MARKS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]"}
 Stack = tuple[ConvLayer, ...]
 
 
@@ -147,13 +148,13 @@ def gridding(layers: Stack) -> None:
     hdc = hdc_verdict([layer.dilation for layer in layers], kernel)
     rates = ", ".join(map(str, hdc.rates))
     st.markdown(t("receptive_field.verdict.gcd", rates=rates, g=hdc.common_factor,
-                  mark="✅" if hdc.no_common_factor else "❌"))
+                  mark=MARKS[hdc.no_common_factor]))
     ms = ", ".join(f"M{i}={m}" for i, m in enumerate(hdc.max_distances, start=1))
     if hdc.max_distance_ok is None:
         st.markdown(t("receptive_field.verdict.mdist_na"))
     else:
         st.markdown(t("receptive_field.verdict.mdist", ms=ms, m2=hdc.max_distances[1], k=kernel,
-                      mark="✅" if hdc.max_distance_ok else "❌"))
+                      mark=MARKS[hdc.max_distance_ok]))
     if any(layer.stride > 1 or layer.kernel_size != kernel for layer in layers):
         st.caption(t("receptive_field.verdict.assumptions"))
     predicts_clean = hdc.no_common_factor and hdc.max_distance_ok is not False
@@ -174,10 +175,11 @@ def effective(layers: Stack) -> None:
         return
     fig, stats = _erf(layers, st.session_state.lang)
     st.plotly_chart(fig, key="rf_erf")
-    cols = st.columns(len(stats))
-    for col, (name, s) in zip(cols, stats.items(), strict=True):
-        col.metric(t(f"receptive_field.erf_{name}"), t("receptive_field.erf_value", side=s.side_95, size=size,
-                                                       fraction=f"{s.fraction_95:.0%}", sigma=f"{s.sigma:.1f}"))
+    st.dataframe([{t("receptive_field.erf_col.weights"): t(f"receptive_field.fig.series_{name}"),
+                   t("receptive_field.erf_col.sigma"): round(s.sigma, 2),
+                   t("receptive_field.erf_col.side_95"): f"{s.side_95} × {s.side_95}",
+                   t("receptive_field.erf_col.fraction"): f"{s.fraction_95:.0%}"} for name, s in stats.items()],
+                 hide_index=True)
 
 
 def on_photo(layers: Stack, name: str, shape: tuple[int, int]) -> None:

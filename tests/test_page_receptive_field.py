@@ -86,3 +86,16 @@ def test_unit_slider_moves_the_window_and_reruns_fast():
     assert any("Unit (3, 225)" in text for text in at.markdown.values)
     # The budget is 200 ms; the bound here is looser so a loaded test machine does not fail it.
     assert elapsed < 0.6
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_hdc_verdict_explains_where_the_rules_disagree(lang):
+    at = open_page(lang)
+    pick_preset(at, "gridding")  # 2, 2, 2: the distance rule passes, the common factor 2 fails
+    assert len(at.info) == 1 and "2" in at.info[0].value
+    pick_preset(at, "custom")  # the editor starts at 1, 2, 5; make it 1, 2, 9 (no common factor, M2 = 5 > 3)
+    at.session_state["rf_custom"] = {"edited_rows": {2: {"dilation": 9, "padding": 9}}, "added_rows": [],
+                                     "deleted_rows": []}
+    at.run()
+    assert not at.exception and not at.error
+    assert len(at.info) == 1 and "5" in at.info[0].value and metric(at, 2) == "4"

@@ -27,7 +27,8 @@ def compute_box() -> str:
     """Device override and what it is; returns the chosen device kind."""
     kinds = available_devices()
     box = st.sidebar.container(border=True)
-    kind = box.selectbox(t("common.device"), kinds, key="device", format_func=lambda k: t(f"common.device_{k}"))
+    labels = {k: t(f"common.device_{k}") for k in kinds}
+    kind = box.selectbox(t("common.device"), kinds, key="device", format_func=labels.__getitem__)
     info = describe_device(kind)
     if info.kind == "cuda":
         box.caption(t("common.compute_cuda", name=info.name, memory=f"{info.memory_gib:.0f}"))

@@ -56,5 +56,8 @@ def int_slider(key: str, label_key: str, low: int, high: int, default: int, *,
 def choice(key: str, label_key: str, options: list, *, format_key: str | None = None, default: int = 0,
            horizontal: bool = True, container=st):
     """A radio choice whose option labels come from the catalogue ("<format_key>.<option>")."""
-    fmt = (lambda o: t(f"{format_key}.{o}")) if format_key else str
-    return container.radio(t(label_key), options, index=default, key=key, format_func=fmt, horizontal=horizontal)
+    # Labels are built now, in the script run: a format_func called later (AppTest formats outside the
+    # run) would not know the reader's language.
+    labels = {o: t(f"{format_key}.{o}") if format_key else str(o) for o in options}
+    return container.radio(t(label_key), options, index=default, key=key, format_func=labels.__getitem__,
+                           horizontal=horizontal)

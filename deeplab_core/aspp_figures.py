@@ -62,11 +62,12 @@ def aspp_diagram(branches: Sequence[BranchInfo], projection: BranchInfo, feature
 
 
 def branch_maps_figure(views: Sequence[BranchView], lang: str) -> go.Figure:
-    """Mean over channels of each branch's output (after its BN and ReLU), one heatmap per branch."""
+    """Mean over channels of each branch's output (after its BN and ReLU, so ≥ 0), one heatmap per branch."""
     titles = [branch_name(v.kind, v.rate, lang) for v in views]
     fig = make_subplots(rows=1, cols=len(views), subplot_titles=titles, horizontal_spacing=0.02)
+    top = max(float(v.mean.max()) for v in views)  # one colour scale for all: the branches can be compared
     for col, view in enumerate(views, start=1):
-        fig.add_trace(go.Heatmap(z=view.mean, colorscale="Viridis", showscale=False,
+        fig.add_trace(go.Heatmap(z=view.mean, colorscale="Viridis", zmin=0, zmax=top, showscale=col == len(views),
                                  hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>"), row=1, col=col)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
         fig.update_xaxes(visible=False, row=1, col=col)

@@ -5,10 +5,23 @@ import inspect
 import streamlit as st
 
 from deeplab_core import aspp as aspp_core
-from deeplab_core.aspp_figures import (ablation_figure, aspp_diagram, branch_maps_figure, branch_name, channels_figure,
-                                       shares_figure)
-from deeplab_core.aspp_inspect import (ablate, branch_views, describe_aspp, network_input, probe, projection_shares,
-                                       run_both)
+from deeplab_core.aspp_figures import (
+    ablation_figure,
+    aspp_diagram,
+    branch_maps_figure,
+    branch_name,
+    channels_figure,
+    shares_figure,
+)
+from deeplab_core.aspp_inspect import (
+    ablate,
+    branch_views,
+    describe_aspp,
+    network_input,
+    probe,
+    projection_shares,
+    run_both,
+)
 from deeplab_core.model import MODEL_NAMES
 from deeplab_core.network_inspect import architecture
 from lessons import COURSE

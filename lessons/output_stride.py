@@ -4,9 +4,20 @@ import streamlit as st
 
 from deeplab_core.model import stage_rates
 from deeplab_core.network_cost import Cost, Latency, count_cost, measure_latency
-from deeplab_core.network_inspect import (RESNETS, STAGES, architecture, aspp_layers, backbone_layers, class_shares,
-                                          dilation_table, labels_on_grid, predicted_stage_sizes, square_photo,
-                                          stage_shapes, stage_strides)
+from deeplab_core.network_inspect import (
+    RESNETS,
+    STAGES,
+    architecture,
+    aspp_layers,
+    backbone_layers,
+    class_shares,
+    dilation_table,
+    labels_on_grid,
+    predicted_stage_sizes,
+    square_photo,
+    stage_shapes,
+    stage_strides,
+)
 from deeplab_core.output_stride_figures import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
 from deeplab_core.receptive_field import receptive_field
 from lessons.models import get_model, inference_lock
@@ -152,7 +163,8 @@ def multi_grid(name: str) -> None:
     from_modules = tuple(r.dilation for r in table if r.stage == "layer4")
     agree = from_modules == layer4 and tuple(r.dilation for r in table if r.stage == "layer3") == layer3
     st.caption(t("output_stride.mg_caption", layer4=", ".join(map(str, from_modules)),
-                 rule=", ".join(map(str, layer4)), verdict=t("common.agrees") if agree else t("common.disagrees")))
+                 rule=", ".join(map(str, layer4)),
+                 verdict=t("output_stride.mg_agree") if agree else t("output_stride.mg_disagree")))
     plain = architecture(name, os_)
     curves, finals = {}, {}
     for label, net in ((t("output_stride.rf_with", units=", ".join(map(str, units))), model),

@@ -31,8 +31,9 @@ class Settings:
 def controls(device: str) -> Settings:
     cols = st.columns([2, 2, 1, 1])
     default = MODEL_NAMES.index("resnet101" if device == "cuda" else "mobilenet_v3_large")
+    names = {n: t(f"segment.model_name.{n}") for n in MODEL_NAMES}  # bound now: AppTest formats outside a run
     name = cols[0].selectbox(t("segment.model"), MODEL_NAMES, index=default, key="segment_model",
-                             format_func=lambda n: t(f"segment.model_name.{n}"), help=t("segment.model_help"))
+                             format_func=names.get, help=t("segment.model_help"))
     short_side = cols[1].radio(t("segment.resolution"), RESOLUTIONS, index=RESOLUTIONS.index(520),
                                key="segment_resolution", horizontal=True, help=t("segment.resolution_help"))
     output_stride, multi_grid = None, (1, 1, 1)

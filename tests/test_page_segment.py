@@ -1,0 +1,112 @@
+"""The segment lesson in AppTest: a sample and an upload segmented in both languages, a bad upload, offline."""
+
+import io
+import json
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from deeplab_core.i18n import text
+from deeplab_core.model import load_model
+from tests.apptest_support import open_page
+
+
+@pytest.fixture(scope="module")
+def weights_folder(tmp_path_factory):
+    """ATROUS_LAB_WEIGHTS: a folder with a random MobileNetV3 state dict, loaded like a real checkpoint."""
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    torch.save(load_model("mobilenet_v3_large", weights="random").state_dict(), folder / "mobilenet_v3_large.pth")
+    return folder
+
+
+def chart_titles(at) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+
+
+def png(width: int = 96, height: int = 72) -> bytes:
+    y, x = np.mgrid[0:height, 0:width]  # (H, W)
+    pixels = np.stack([x * 255 // width, y * 255 // height, (x + y) % 256], -1).astype(np.uint8)  # (H, W, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def fix_language(monkeypatch, lang: str) -> None:
+    """AppTest re-formats every option outside the script run, where session state (the language) is empty;
+    the shared photo picker formats its options lazily, so it must see the test's language there too."""
+    monkeypatch.setattr("lessons.ui.language", lambda: lang)
+    monkeypatch.setattr("lessons.photo_input.language", lambda: lang)
+
+
+def assert_result(at, lang: str) -> None:
+    assert not at.exception
+    titles = chart_titles(at)
+    assert text("segment.fig.overlay_title", lang) in titles
+    assert text("segment.fig.confidence_title", lang) in titles
+    assert text("segment.fig.legend_title", lang) in titles
+    labels = [m.label for m in at.metric]
+    assert labels == [text(f"segment.{k}", lang) for k in ("preprocess", "inference", "postprocess", "total")]
+    assert all(m.value.endswith(" ms") and float(m.value.split()[0]) >= 0 for m in at.metric)
+    assert len(at.get("download_button")) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sample_is_segmented(lang, weights_folder, monkeypatch):
+    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(weights_folder))
+    at = open_page("segment", lang)
+    assert_result(at, lang)
+    assert not at.error  # weights from a file: no untrained banner
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_upload_is_segmented_and_a_bad_one_explained(lang, weights_folder, monkeypatch):
+    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(weights_folder))
+    fix_language(monkeypatch, lang)
+    at = open_page("segment", lang)
+    at.radio(key="segment_photo_source").set_value("upload").run()
+    at.file_uploader(key="segment_photo_upload").set_value(("photo.png", png(), "image/png")).run()
+    assert_result(at, lang)
+    caption = text("segment.network_input", lang, width=693, height=520, photo_width=96, photo_height=72)
+    assert caption in [c.value for c in at.caption]
+    at.file_uploader(key="segment_photo_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
+    assert not at.exception
+    message = text("images.error.not_image", lang, formats="JPEG, PNG, WebP, BMP, GIF, TIFF")
+    assert [e.value for e in at.error] == [message]
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_offline_explains_and_labels_untrained_output(lang, tmp_path, monkeypatch):
+    fix_language(monkeypatch, lang)
+    monkeypatch.delenv("ATROUS_LAB_WEIGHTS", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    old = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / "hub"))
+
+    def unreachable(*args, **kwargs):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", unreachable)
+    try:
+        at = open_page("segment", lang)
+        assert not at.exception
+        warning = at.warning[0].value
+        assert "deeplabv3_mobilenet_v3_large-fc3c493d.pth" in warning
+        assert str(tmp_path / "hub" / "checkpoints") in warning
+        assert "python -m deeplab_core.weights download mobilenet_v3_large" in warning
+        assert not at.get("plotly_chart")  # nothing is shown until untrained weights are chosen
+        at.toggle(key="segment_untrained_mobilenet_v3_large").set_value(True).run()
+        assert not at.exception
+        assert at.error[0].value == text("segment.untrained_banner", lang)
+        titles = chart_titles(at)
+        prefix = text("segment.fig.untrained_prefix", lang)
+        assert sum(title.startswith(prefix) for title in titles) == 2
+        assert text("segment.fig.legend_title_untrained", lang) in titles
+        assert [b.proto.label for b in at.get("download_button")]
+    finally:
+        torch.hub.set_dir(old)

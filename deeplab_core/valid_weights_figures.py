@@ -10,7 +10,7 @@ from deeplab_core.valid_weights import WeightCurves
 
 PAPER_COUNTS = (1, 4, 9)  # the three curves DeepLabv3's Figure 4 draws
 # One colour per valid count, shared by the curves and the heatmap (3×3 filter: 1, 2, 3, 4, 6 or 9).
-COUNT_COLOURS = {1: "#d1495b", 2: "#f4a259", 3: "#f6d55c", 4: "#8cb369", 6: "#5b8e7d", 9: "#1f6fd1"}
+COUNT_COLOURS = {1: "#d1495b", 2: "#f4a259", 3: "#f6d55c", 4: "#8cb369", 6: "#8e6cbf", 9: "#1f6fd1"}
 _FALLBACK = ["#7f7f7f", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 _MAP, _PADDING = "#e8eef7", "#d9d9d9"
 
@@ -73,7 +73,7 @@ def counts_heatmap(counts: np.ndarray, row: int, col: int, lang: str) -> go.Figu
                  hovertemplate=text("large_rates.fig.hover_count", lang) + "<extra></extra>"),
             dict(type="scatter", x=[col], y=[row], mode="markers", showlegend=False, hoverinfo="skip",
                  marker=dict(size=14, symbol="circle-open", color="#111", line=dict(width=3)))]
-    layout = dict(title=text("large_rates.fig.heatmap_title", lang, n=counts.shape[0]), height=420,
+    layout = dict(title=text("large_rates.fig.heatmap_title", lang, n=counts.shape[0]), height=460,
                   margin=dict(l=10, r=10, t=50, b=10), **_square_axes())
     return go.Figure(data=data, layout=layout)
 
@@ -96,20 +96,21 @@ def footprint_figure(feature_size: int, rate: int, row: int, col: int, validity:
     hover = text("large_rates.fig.hover_tap", lang) + "<extra></extra>"
     data = [dict(type="scatter", x=xs[validity == on_map], y=ys[validity == on_map], mode="markers",
                  name=text(f"large_rates.fig.{key}", lang, n=int((validity == on_map).sum())), hovertemplate=hover,
-                 marker=dict(size=15, color=colour, symbol=symbol, line=dict(color="#fff", width=1)))
+                 cliponaxis=False, marker=dict(size=15, color=colour, symbol=symbol, line=dict(color="#fff", width=1)))
             for on_map, key, colour, symbol in ((True, "tap_on_map", "#1f6fd1", "circle"),
                                                 (False, "tap_on_padding", "#d1495b", "x"))]
     data += [_legend_square(text("large_rates.fig.map", lang, n=feature_size), _MAP, "#1f6fd1"),
              _legend_square(text("large_rates.fig.padding", lang, p=pad), _PADDING, None)]
     lo, hi = -pad - 0.5, feature_size - 0.5 + pad
+    view = max(2.0, 0.04 * (hi - lo))  # room around the padding ring, so taps on its rim are not cut
     span = rate * (k // 2)
     shapes = [dict(type="rect", x0=lo, y0=lo, x1=hi, y1=hi, fillcolor=_PADDING, line=dict(width=0), layer="below"),
               dict(type="rect", x0=-0.5, y0=-0.5, x1=feature_size - 0.5, y1=feature_size - 0.5, fillcolor=_MAP,
                    line=dict(color="#1f6fd1", width=2), layer="below"),
               dict(type="rect", x0=col - span, y0=row - span, x1=col + span, y1=row + span,
                    line=dict(color="#555", dash="dash", width=1))]
-    layout = dict(title=text("large_rates.fig.footprint_title", lang, k=k, r=rate, row=row, col=col), height=420,
+    layout = dict(title=text("large_rates.fig.footprint_title", lang, k=k, r=rate, row=row, col=col), height=460,
                   margin=dict(l=10, r=10, t=50, b=10), shapes=shapes,
-                  legend=dict(orientation="h", yanchor="top", y=-0.02, x=0),
-                  **_square_axes([lo - 0.5, hi + 0.5], [hi + 0.5, lo - 0.5]))
+                  legend=dict(orientation="h", yanchor="top", y=-0.1, x=0),
+                  **_square_axes([lo - view, hi + view], [hi + view, lo - view]))
     return go.Figure(data=data, layout=layout)

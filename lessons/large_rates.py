@@ -45,7 +45,7 @@ def position_of(name: str, size: int) -> tuple[int, int]:
 
 def controls() -> tuple[int, int, int]:
     """Returns (output stride, feature-map size, rate)."""
-    cols = st.columns([1, 2])
+    cols = st.columns([2, 3])
     # Labels are computed now: AppTest calls format_func outside the script run, where the language is unknown.
     labels = {s: t("large_rates.size_option", n=feature_size(s), os=s) for s in OUTPUT_STRIDES}
     os_ = cols[0].radio(t("large_rates.map_size"), OUTPUT_STRIDES, index=1, key="large_rates_os", horizontal=True,
@@ -66,12 +66,12 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
     cols = st.columns(4)
     for col, count in zip(cols[:3], sorted(PAPER_COUNTS, reverse=True), strict=True):
         col.metric(t("large_rates.metric_valid", n=count), f"{at.get(count, 0.0):.1%}")
-    other_label = (t("large_rates.metric_other", counts=", ".join(map(str, others))) if others
+    other_label = (t("large_rates.metric_other", counts=t("large_rates.list_sep").join(map(str, others))) if others
                    else t("large_rates.metric_other_none"))
     cols[3].metric(other_label, f"{sum(at[c] for c in others):.1%}", help=t("large_rates.metric_other_help"))
     st.caption(t("large_rates.paper_note", paper=f"{sum(at.get(c, 0.0) for c in PAPER_COUNTS):.1%}"))
     if aspp:
-        st.caption(t("large_rates.aspp_marked", rates=", ".join(map(str, aspp)), os=output_stride))
+        st.caption(t("large_rates.aspp_marked", rates=t("large_rates.list_sep").join(map(str, aspp)), os=output_stride))
     else:
         st.caption(t("large_rates.aspp_none"))
     return curves
@@ -80,7 +80,7 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
 def per_position(size: int, rate: int) -> None:
     st.subheader(t("large_rates.per_position"))
     labels = {p: t(f"large_rates.position_name.{p}") for p in POSITIONS}
-    where = st.radio(t("large_rates.position"), POSITIONS, key="large_rates_position", horizontal=True,
+    where = st.radio(t("large_rates.position"), POSITIONS, index=1, key="large_rates_position", horizontal=True,
                      format_func=labels.get)
     row, col = position_of(where, size)
     validity = tap_validity_at(size, rate, row, col)
@@ -99,7 +99,7 @@ def torch_verdict(size: int, rate: int) -> None:
         st.success(t("large_rates.torch_agrees", positions=check.positions, taps=check.taps))
     else:
         st.error(t("large_rates.torch_disagrees", counts=check.count_mismatches, taps=check.tap_mismatches))
-    st.caption(t("large_rates.torch_how", rate=rate))
+    st.caption(t("large_rates.torch_how", n=size, rate=rate))
 
 
 def consequence(size: int, curves: WeightCurves) -> None:

@@ -47,7 +47,8 @@ def test_map_size_moves_the_degenerate_rate(lang):
     at.slider(key="large_rates_rate").set_value(18).run()
     assert shown_fraction(at, 4, lang) == f"{valid_weight_fractions(33, 18).get(4, 0.0):.1%}"
     captions = [c.value for c in at.caption]
-    assert text("large_rates.aspp_marked", lang, rates="6, 12, 18", os=16) in captions
+    rates = text("large_rates.list_sep", lang).join(["6", "12", "18"])
+    assert text("large_rates.aspp_marked", lang, rates=rates, os=16) in captions
     at.radio(key="large_rates_os").set_value(4).run()
     assert text("large_rates.aspp_none", lang) in [c.value for c in at.caption]
     assert not at.exception

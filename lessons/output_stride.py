@@ -93,7 +93,7 @@ def photo(chosen: ModelChoice | None) -> None:
                     key="os_label_maps")
     categories = get_model(chosen.name, chosen.weights, chosen.device).spec.categories
     for m in maps:
-        present = ", ".join(f"{name} {share:.0%}" for name, share in class_shares(m.labels, categories)[:4])
+        present = ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in class_shares(m.labels, categories)[:4])
         st.caption(t("output_stride.classes", os=m.output_stride, classes=present))
     if len(maps) >= 2:
         differ = int((maps[0].labels != maps[-1].labels).sum())

@@ -27,7 +27,7 @@ def weights_source(name: str) -> str:
     return os.path.join(setting, f"{name}.pth")
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=6, show_spinner=False)
 def get_model(name: str, weights: str, device: str, output_stride: int | None = None,
               multi_grid: tuple[int, ...] = (1, 1, 1), _progress: Progress | None = None):
     """A cached model; output_stride None keeps torchvision's own wiring (OS 8 for ResNets)."""

@@ -41,7 +41,7 @@ def padded_cells(geom: ConvGeometry, out_row: int, out_col: int) -> np.ndarray:
 
 def _legend_text(lang: str) -> str:
     names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
-    return "   ".join(f"<span style='color:{c}'>■</span> {n}" for c, n in zip(_CELL_COLOURS, names))
+    return "   ".join(f"<span style='color:{c}'>■</span> {n}" for c, n in zip(_CELL_COLOURS, names, strict=True))
 
 
 def _grid_heatmap(z: np.ndarray, colours: list[str], hover: str) -> go.Heatmap:

@@ -22,7 +22,8 @@ DEFAULT_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 _SECTION = re.compile(r"^<!--\s*section:\s*([\w-]+)\s*-->\s*$", re.MULTILINE)
 # A line break between two CJK characters (or CJK punctuation) is joined: browsers render it as a space.
-_CJK_BREAK = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\n(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
 
 
 def normalise_language(value: str | None) -> str | None:
@@ -66,4 +67,4 @@ def prose(lesson: str, lang: str) -> dict[str, str]:
     source = _CJK_BREAK.sub("", (LOCALES_DIR / lang / "prose" / f"{lesson}.md").read_text(encoding="utf-8"))
     parts = _SECTION.split(source)
     # parts = [preamble, name1, body1, name2, body2, ...]
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}

@@ -3,8 +3,13 @@
 import streamlit as st
 
 from deeplab_core.conv_check import torch_conv_output
-from deeplab_core.dilation import (ConvArithmeticError, ConvGeometry, conv_output_size, effective_kernel_size,
-                                   same_padding)
+from deeplab_core.dilation import (
+    ConvArithmeticError,
+    ConvGeometry,
+    conv_output_size,
+    effective_kernel_size,
+    same_padding,
+)
 from deeplab_core.formula_figures import MAX_FRAMES, kernel_figure, sliding_animation
 from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
 

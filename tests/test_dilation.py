@@ -7,8 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deeplab_core.conv_check import torch_conv_output
-from deeplab_core.dilation import (ConvArithmeticError, ConvGeometry, conv_output_size, effective_kernel_size,
-                                   same_padding)
+from deeplab_core.dilation import (
+    ConvArithmeticError,
+    ConvGeometry,
+    conv_output_size,
+    effective_kernel_size,
+    same_padding,
+)
 
 
 def torch_size(i: int, k: int, s: int, p: int, d: int) -> int | None:

@@ -40,8 +40,8 @@ def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, de
 
 def timing_panel(seg: Segmentation, device: str) -> None:
     st.subheader(t("segment.timings"))
-    cols = st.columns(4)
     times = seg.timings
+    cols = [*st.columns(2), *st.columns(2)]  # two rows: four metrics do not fit half a page side by side
     for col, label, ms in zip(cols, ("preprocess", "inference", "postprocess", "total"),
                               (times.preprocess_ms, times.inference_ms, times.postprocess_ms, times.total_ms),
                               strict=True):

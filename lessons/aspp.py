@@ -27,7 +27,7 @@ from deeplab_core.network_inspect import architecture
 from lessons import COURSE
 from lessons.models import get_model, inference_lock
 from lessons.photo_input import ModelChoice, network, pick_photo
-from lessons.ui import choice, header, int_slider, language, section, show_source, t, what_to_notice
+from lessons.ui import choice, header, int_slider, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "aspp"
 SHORT_SIDES = (257, 385, 513)
@@ -107,7 +107,8 @@ def on_photo(chosen: ModelChoice | None) -> None:
 @st.fragment
 def strongest(views) -> None:
     index = st.radio(t("aspp.branch_pick"), range(len(views)), horizontal=True, key="aspp_channels_branch",
-                     format_func=lambda i: branch_name(views[i].kind, views[i].rate, language()))
+                     format_func=labels_now(range(len(views)), lambda i: branch_name(views[i].kind, views[i].rate,
+                                                                                     language())))
     st.plotly_chart(channels_figure(views[index], language()), key="aspp_channels")
 
 
@@ -115,8 +116,8 @@ def strongest(views) -> None:
 def ablation(chosen: ModelChoice, photo, seen, views) -> None:
     section(LESSON, "ablation")
     mute = st.radio(t("aspp.mute"), [-1, *range(len(views))], horizontal=True, key="aspp_mute", index=5,
-                    format_func=lambda i: t("aspp.mute_none") if i < 0 else branch_name(views[i].kind, views[i].rate,
-                                                                                         language()))
+                    format_func=labels_now([-1, *range(len(views))], lambda i: t("aspp.mute_none") if i < 0
+                                           else branch_name(views[i].kind, views[i].rate, language())))
     model = get_model(chosen.name, chosen.weights, chosen.device)
     with inference_lock():
         result = ablate(model, seen, () if mute < 0 else (mute,))

@@ -22,7 +22,7 @@ from deeplab_core.output_stride_figures import cost_figure, label_maps_figure, r
 from deeplab_core.receptive_field import receptive_field
 from lessons.models import get_model, inference_lock
 from lessons.photo_input import ModelChoice, network, pick_photo
-from lessons.ui import choice, header, language, section, show_source, t, what_to_notice
+from lessons.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "output_stride"
 INPUT = 513  # DeepLabv3's crop: 17, 33 and 65 cells at output stride 32, 16 and 8
@@ -77,7 +77,7 @@ def photo(chosen: ModelChoice | None) -> None:
         return
     image, photo_key = picked
     strides = st.multiselect(t("output_stride.strides"), list(STRIDES), default=[16, 8], key="os_photo_strides",
-                             format_func=lambda s: t("output_stride.fig.os", os=s))
+                             format_func=labels_now(STRIDES, lambda s: t("output_stride.fig.os", os=s)))
     request = (chosen, photo_key, tuple(sorted(strides, reverse=True)))
     if st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides):
         square = square_photo(image, INPUT)

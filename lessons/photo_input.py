@@ -16,7 +16,7 @@ from deeplab_core.images import ImageLoadError, load_image
 from deeplab_core.samples import SAMPLES, load_sample
 from deeplab_core.weights import WeightsUnavailableError, fetch_command
 from lessons.models import get_model, weights_source
-from lessons.ui import choice, language, t
+from lessons.ui import choice, labels_now, language, t
 
 SOURCES = ["sample", "upload", "camera"]
 
@@ -31,7 +31,7 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
     source = choice(f"{prefix}_photo_source", f"{ns}.photo.source", SOURCES, format_key=f"{ns}.photo.source_name")
     if source == "sample":
         name = st.selectbox(t(f"{ns}.photo.sample"), list(SAMPLES), key=f"{prefix}_photo_sample",
-                            format_func=lambda n: SAMPLES[n].label(language()))
+                            format_func=labels_now(SAMPLES, lambda n: SAMPLES[n].label(language())))
         return _sample(name), f"sample:{name}"
     if source == "upload":
         file = st.file_uploader(t(f"{ns}.photo.upload"), type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif",

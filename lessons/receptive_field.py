@@ -28,7 +28,7 @@ from deeplab_core.receptive_field_figures import (
     load_sample,
     photo_figure,
 )
-from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
+from lessons.ui import choice, header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "receptive_field"
 PRESETS = {"plain": (), "context": (1, 1, 2, 4, 8, 16, 1), "gridding": (2, 2, 2), "hdc": (1, 2, 5),
@@ -76,13 +76,6 @@ def _sample(name: str) -> tuple[str, tuple[int, int]]:
     return data_uri(image), image.size
 
 
-def radio(key: str, label_key: str, options: list[str], format_key: str) -> str:
-    """Like lessons.ui.choice, but with the labels looked up now: AppTest calls format_func outside the script
-    run, where ui.choice's lazy lookup cannot see the reader's language."""
-    labels = {option: t(f"{format_key}.{option}") for option in options}
-    return st.radio(t(label_key), options, key=key, format_func=labels.__getitem__, horizontal=True)
-
-
 def custom_stack() -> Stack | None:
     st.caption(t("receptive_field.custom_help"))
     start = pd.DataFrame([asdict(same_conv(3, d)) for d in PRESETS["hdc"]], columns=list(FIELDS))
@@ -98,7 +91,7 @@ def custom_stack() -> Stack | None:
 
 
 def build_stack() -> Stack | None:
-    preset = radio("rf_preset", "receptive_field.preset", list(PRESETS), format_key="receptive_field.presets")
+    preset = choice("rf_preset", "receptive_field.preset", list(PRESETS), format_key="receptive_field.presets")
     if preset == "plain":
         return (same_conv(3),) * int_slider("rf_depth", "receptive_field.depth", 1, 10, 4)
     if preset == "custom":
@@ -201,7 +194,7 @@ def on_photo(layers: Stack, name: str, shape: tuple[int, int]) -> None:
 
 header(LESSON)
 stack = build_stack()
-photo = radio("rf_photo_choice", "receptive_field.photo", list(SAMPLES), format_key="receptive_field.samples")
+photo = choice("rf_photo_choice", "receptive_field.photo", list(SAMPLES), format_key="receptive_field.samples")
 photo_shape = _sample(photo)[1]  # (W, H)
 if stack is not None and check(stack, photo_shape):
     final = receptive_field(stack)[-1]

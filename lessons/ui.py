@@ -53,11 +53,14 @@ def int_slider(key: str, label_key: str, low: int, high: int, default: int, *,
                                 help=t(help_key) if help_key else None))
 
 
+def labels_now(options, label: Callable[[object], str]) -> Callable[[object], str]:
+    """A format_func whose labels are built now, in the script run: AppTest formats options outside the
+    run, where a lazy lookup would not know the reader's language."""
+    return {option: label(option) for option in options}.__getitem__
+
+
 def choice(key: str, label_key: str, options: list, *, format_key: str | None = None, default: int = 0,
            horizontal: bool = True, container=st):
     """A radio choice whose option labels come from the catalogue ("<format_key>.<option>")."""
-    # Labels are built now, in the script run: a format_func called later (AppTest formats outside the
-    # run) would not know the reader's language.
-    labels = {o: t(f"{format_key}.{o}") if format_key else str(o) for o in options}
-    return container.radio(t(label_key), options, index=default, key=key, format_func=labels.__getitem__,
-                           horizontal=horizontal)
+    fmt = labels_now(options, (lambda o: t(f"{format_key}.{o}")) if format_key else str)
+    return container.radio(t(label_key), options, index=default, key=key, format_func=fmt, horizontal=horizontal)

@@ -33,8 +33,9 @@ def test_page_runs_with_the_seed_code_and_the_photo_probe(random_weights, lang):
     assert len(at.metric) == 2  # the ablation's changed pixels and share
 
 
-def test_muting_a_branch_changes_the_counts_and_muting_none_changes_nothing(random_weights):
-    at = open_page("aspp", "en")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_muting_a_branch_changes_the_counts_and_muting_none_changes_nothing(random_weights, lang):
+    at = open_page("aspp", lang)
     at.radio(key="aspp_mute").set_value(-1).run()
     assert [m.value for m in at.metric] == ["0", "0.0%"]
     counts = set()

@@ -34,26 +34,28 @@ def test_page_runs_and_shows_measured_stage_sizes(random_weights, lang):
     assert layer4[text("output_stride.col.size_at", lang, os=16)] == "33×33 (/16)"
 
 
-def test_unit_rates_change_the_dilation_table_and_receptive_field(random_weights):
-    at = open_page("output_stride", "en")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_unit_rates_change_the_dilation_table_and_receptive_field(random_weights, lang):
+    at = open_page("output_stride", lang)
     rf_before = [m.value for m in at.metric]
     table = at.dataframe[-1].value
-    assert list(table[text("output_stride.col.rate", "en")].tail(3)) == [2, 4, 8]  # OS 16, Multi_Grid (1, 2, 4)
+    assert list(table[text("output_stride.col.rate", lang)].tail(3)) == [2, 4, 8]  # OS 16, Multi_Grid (1, 2, 4)
     at.selectbox(key="os_mg_r3").set_value(1).run()
     at.selectbox(key="os_mg_r2").set_value(1).run()
     assert not at.exception
     table = at.dataframe[-1].value
-    assert list(table[text("output_stride.col.rate", "en")].tail(3)) == [1, 2, 2]  # torchvision's convention
+    assert list(table[text("output_stride.col.rate", lang)].tail(3)) == [1, 2, 2]  # torchvision's convention
     assert [m.value for m in at.metric] != rf_before
 
 
-def test_photo_at_two_output_strides_gives_label_maps(random_weights):
-    at = open_page("output_stride", "en")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_photo_at_two_output_strides_gives_label_maps(random_weights, lang):
+    at = open_page("output_stride", lang)
     at.multiselect(key="os_photo_strides").set_value([32, 16]).run()
     at.button(key="os_photo_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     labels = [m.label for m in at.metric]
-    assert text("output_stride.differ", "en", a=32, b=16) in labels
+    assert text("output_stride.differ", lang, a=32, b=16) in labels
     assert len(at.get("plotly_chart")) >= 4  # stage sizes, label maps, costs, receptive field
 
 

@@ -36,13 +36,6 @@ def png(width: int = 96, height: int = 72) -> bytes:
     return buffer.getvalue()
 
 
-def fix_language(monkeypatch, lang: str) -> None:
-    """AppTest re-formats every option outside the script run, where session state (the language) is empty;
-    the shared photo picker formats its options lazily, so it must see the test's language there too."""
-    monkeypatch.setattr("lessons.ui.language", lambda: lang)
-    monkeypatch.setattr("lessons.photo_input.language", lambda: lang)
-
-
 def assert_result(at, lang: str) -> None:
     assert not at.exception
     titles = chart_titles(at)
@@ -66,7 +59,6 @@ def test_sample_is_segmented(lang, weights_folder, monkeypatch):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_upload_is_segmented_and_a_bad_one_explained(lang, weights_folder, monkeypatch):
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(weights_folder))
-    fix_language(monkeypatch, lang)
     at = open_page("segment", lang)
     at.radio(key="segment_photo_source").set_value("upload").run()
     at.file_uploader(key="segment_photo_upload").set_value(("photo.png", png(), "image/png")).run()
@@ -82,7 +74,6 @@ def test_upload_is_segmented_and_a_bad_one_explained(lang, weights_folder, monke
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_offline_explains_and_labels_untrained_output(lang, tmp_path, monkeypatch):
-    fix_language(monkeypatch, lang)
     monkeypatch.delenv("ATROUS_LAB_WEIGHTS", raising=False)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     old = torch.hub.get_dir()

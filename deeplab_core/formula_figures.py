@@ -41,7 +41,8 @@ def padded_cells(geom: ConvGeometry, out_row: int, out_col: int) -> np.ndarray:
 
 def _legend_text(lang: str) -> str:
     names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
-    return "   ".join(f"<span style='color:{c}'>■</span> {n}" for c, n in zip(_CELL_COLOURS, names, strict=True))
+    swatches = zip(_CELL_COLOURS, names, strict=True)
+    return "    ".join(f"<span style='color:{c};font-size:18px'>■</span> {n}" for c, n in swatches)
 
 
 def _grid_heatmap(z: np.ndarray, colours: list[str], hover: str) -> go.Heatmap:
@@ -89,13 +90,13 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
     play = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     layout = {
-        "height": 520, "margin": {"l": 10, "r": 10, "t": 60, "b": 120},
+        "height": 560, "margin": {"l": 10, "r": 10, "t": 100, "b": 110},
         "xaxis": {**hidden, "domain": [0, 0.55]}, "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x"},
         "xaxis2": {**hidden, "domain": [0.63, 1]},
         "yaxis2": {**hidden, "autorange": "reversed", "scaleanchor": "x2"},
         "annotations": [{**title, "x": 0.275, "text": text("formula.fig.padded_input", lang, size=size)},
                         {**title, "x": 0.815, "text": text("formula.fig.output", lang, size=o)},
-                        _legend_annotation(lang, y=-0.32)],
+                        _legend_annotation(lang, y=1.12)],
         "updatemenus": [{"type": "buttons", "direction": "left", "x": 0, "y": -0.08, "xanchor": "left",
                          "yanchor": "top", "buttons": [
                              {"label": text("formula.fig.play", lang), "method": "animate", "args": [None, play]},
@@ -118,7 +119,8 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
 
 
 def _legend_annotation(lang: str, y: float = -0.12) -> dict:
-    return dict(text=_legend_text(lang), showarrow=False, xref="paper", yref="paper", x=0, y=y, xanchor="left")
+    return dict(text=_legend_text(lang), showarrow=False, xref="paper", yref="paper", x=0, y=y, xanchor="left",
+                font={"size": 13})
 
 
 def _square_axes(fig: go.Figure) -> None:

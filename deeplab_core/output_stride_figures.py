@@ -11,27 +11,14 @@ from plotly.subplots import make_subplots
 from deeplab_core.i18n import text
 from deeplab_core.network_cost import Cost
 from deeplab_core.network_inspect import StageShape
+from deeplab_core.segmentation_figures import PALETTE
 
 OS_COLOURS = {32: "#9e9e9e", 16: "#1f77b4", 8: "#d62728"}
 
 
-def voc_palette(n: int = 256) -> np.ndarray:
-    """(n, 3) uint8: the Pascal VOC colour map (the bits of each class index spread over R, G and B)."""
-    palette = np.zeros((n, 3), dtype=np.uint8)
-    for index in range(n):
-        c, r, g, b = index, 0, 0, 0
-        for shift in range(7, -1, -1):
-            r |= (c & 1) << shift
-            g |= ((c >> 1) & 1) << shift
-            b |= ((c >> 2) & 1) << shift
-            c >>= 3
-        palette[index] = (r, g, b)
-    return palette
-
-
 def label_image(labels: np.ndarray) -> np.ndarray:
     """(H, W) class indices → (H, W, 3) uint8 colours."""
-    return voc_palette()[labels]
+    return PALETTE[labels]
 
 
 def stage_size_figure(shapes: Mapping[int, Sequence[StageShape]], input_size: int, lang: str) -> go.Figure:

@@ -41,3 +41,24 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def random_weights_folder(tmp_path_factory):
+    """A folder for ATROUS_LAB_WEIGHTS: random MobileNetV3 and ResNet-50 state dicts, saved to disk and loaded
+    through the same path as real checkpoints (tests never fetch weights)."""
+    import torch
+
+    from deeplab_core.model import load_model
+
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    for name in ("mobilenet_v3_large", "resnet50"):
+        torch.save(load_model(name, weights="random", device="cpu").state_dict(), folder / f"{name}.pth")
+    return folder
+
+
+@pytest.fixture
+def random_weights(random_weights_folder, monkeypatch):
+    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
+    return random_weights_folder

@@ -4,11 +4,9 @@ import io
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from deeplab_core.i18n import text
-from deeplab_core.model import load_model
 from tests.browser_support import (
     CHROMIUM_ARGS,
     full_screenshot,
@@ -22,12 +20,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(random_weights_folder):
     chromium = require_chromium()
-    folder = tmp_path_factory.mktemp("weights")
-    torch.manual_seed(0)
-    torch.save(load_model("mobilenet_v3_large", weights="random").state_dict(), folder / "mobilenet_v3_large.pth")
-    with streamlit_server({"ATROUS_LAB_WEIGHTS": str(folder)}) as url:
+    with streamlit_server({"ATROUS_LAB_WEIGHTS": str(random_weights_folder)}) as url:
         yield url, chromium
 
 

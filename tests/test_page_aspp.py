@@ -1,25 +1,11 @@
 """The ASPP lesson with untrained weights saved to a temporary folder and loaded through the real path."""
 
 import pytest
-import torch
 
 from deeplab_core import weights as weights_module
 from deeplab_core.i18n import LANGUAGES, text
-from deeplab_core.model import load_model
 from lessons.models import WEIGHTS_ENV
 from tests.apptest_support import open_page
-
-
-@pytest.fixture(scope="module")
-def weights_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("weights")
-    torch.save(load_model("resnet50", weights="random", device="cpu").state_dict(), folder / "resnet50.pth")
-    return folder
-
-
-@pytest.fixture
-def random_weights(weights_folder, monkeypatch):
-    monkeypatch.setenv(WEIGHTS_ENV, str(weights_folder))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

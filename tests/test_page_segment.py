@@ -11,17 +11,7 @@ import torch
 from PIL import Image
 
 from deeplab_core.i18n import text
-from deeplab_core.model import load_model
 from tests.apptest_support import open_page
-
-
-@pytest.fixture(scope="module")
-def weights_folder(tmp_path_factory):
-    """ATROUS_LAB_WEIGHTS: a folder with a random MobileNetV3 state dict, loaded like a real checkpoint."""
-    folder = tmp_path_factory.mktemp("weights")
-    torch.manual_seed(0)
-    torch.save(load_model("mobilenet_v3_large", weights="random").state_dict(), folder / "mobilenet_v3_large.pth")
-    return folder
 
 
 def chart_titles(at) -> list[str]:
@@ -49,16 +39,16 @@ def assert_result(at, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_sample_is_segmented(lang, weights_folder, monkeypatch):
-    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(weights_folder))
+def test_sample_is_segmented(lang, random_weights_folder, monkeypatch):
+    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
     at = open_page("segment", lang)
     assert_result(at, lang)
     assert not at.error  # weights from a file: no untrained banner
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_upload_is_segmented_and_a_bad_one_explained(lang, weights_folder, monkeypatch):
-    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(weights_folder))
+def test_upload_is_segmented_and_a_bad_one_explained(lang, random_weights_folder, monkeypatch):
+    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
     at = open_page("segment", lang)
     at.radio(key="segment_photo_source").set_value("upload").run()
     at.file_uploader(key="segment_photo_upload").set_value(("photo.png", png(), "image/png")).run()

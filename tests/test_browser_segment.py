@@ -8,7 +8,6 @@ from PIL import Image
 
 from deeplab_core.i18n import text
 from tests.browser_support import (
-    CHROMIUM_ARGS,
     full_screenshot,
     require_chromium,
     screenshot_dir,
@@ -21,9 +20,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(random_weights_folder):
-    chromium = require_chromium()
+    """A server whose MobileNetV3 weights are a random state dict loaded like a real checkpoint."""
+    require_chromium()
     with streamlit_server({"ATROUS_LAB_WEIGHTS": str(random_weights_folder)}) as url:
-        yield url, chromium
+        yield url
 
 
 def photo_png() -> bytes:
@@ -35,29 +35,22 @@ def photo_png() -> bytes:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_upload_and_see_the_result(server, lang, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    url, chromium = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{url}/segment?lang={lang}")
-        wait_for_app(page)
-        page.get_by_text(text("segment.photo.source_name.upload", lang), exact=True).click()
-        wait_for_app(page)
-        page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(
-            files=[{"name": "gradient.png", "mimeType": "image/png", "buffer": photo_png()}])
-        caption = text("segment.network_input", lang, width=693, height=520, photo_width=320, photo_height=240)
-        page.get_by_text(caption).wait_for(timeout=180_000)  # this upload's result, not an earlier state
-        wait_for_app(page)
-        page.wait_for_timeout(500)  # plotly draws after the script has finished
-        assert page.locator("[data-testid=stMetric]").count() == 4
-        assert page.locator(".js-plotly-plot").count() == 3
-        assert page.get_by_text(text("segment.fig.overlay_title", lang)).count() == 1
-        assert page.locator("[data-testid=stException]").count() == 0
-        assert not errors
-        full_screenshot(page, screenshot_dir(tmp_path_factory) / f"segment_upload_{lang}.png")
-        browser.close()
+def test_upload_and_see_the_result(server, page, lang, tmp_path_factory):
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/segment?lang={lang}")
+    wait_for_app(page)
+    page.get_by_text(text("segment.photo.source_name.upload", lang), exact=True).click()
+    wait_for_app(page)
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(
+        files=[{"name": "gradient.png", "mimeType": "image/png", "buffer": photo_png()}])
+    caption = text("segment.network_input", lang, width=693, height=520, photo_width=320, photo_height=240)
+    page.get_by_text(caption).wait_for(timeout=180_000)  # this upload's result, not an earlier state
+    wait_for_app(page)
+    page.wait_for_timeout(500)  # plotly draws after the script has finished
+    assert page.locator("[data-testid=stMetric]").count() == 4
+    assert page.locator(".js-plotly-plot").count() == 3
+    assert page.get_by_text(text("segment.fig.overlay_title", lang)).count() == 1
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors
+    full_screenshot(page, screenshot_dir(tmp_path_factory) / f"segment_upload_{lang}.png")

@@ -145,3 +145,14 @@ def test_erf_sigma_of_plain_stack_is_sqrt_of_depth(depth):
     stats = erf_stats(effective_receptive_field(_stack((1,) * depth)))
     assert stats.sigma == pytest.approx(np.sqrt(2 * depth / 3))
     assert stats.theoretical == 2 * depth + 1 and stats.side_95 <= stats.theoretical
+
+
+def test_growth_animation_is_a_valid_plotly_figure_with_a_frame_per_layer():
+    """The frames are built unvalidated for speed; plotly must accept the whole figure."""
+    import plotly.graph_objects as go
+
+    from deeplab_core.receptive_field_figures import growth_animation
+
+    layers = [ConvLayer(3, dilation=d, padding=d) for d in (1, 2, 5)]
+    spec = growth_animation(layers, "zh")
+    assert len(go.Figure(spec).frames) == 3

@@ -6,9 +6,11 @@
    (measured in docs/BENCHMARKS.md).
 
 3. Activations in place (ReLU, Hardswish, Hardsigmoid), so no new tensor is allocated after each convolution.
+4. ASPP taps that can only read zero padding are dropped (`deeplab_core.trimmed_conv`): exact, and at a rate
+   at least the map's size the 3×3 branch is a 1×1 convolution.
 
-Tried and dropped (docs/BENCHMARKS.md): skipping the ASPP taps that land on zero padding with one matrix
-product per tap was no faster than oneDNN's own dilated convolution.
+Tried and dropped (docs/BENCHMARKS.md): skipping the padding taps position by position, with one matrix
+product per tap, was no faster than oneDNN's own dilated convolution.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import torch
 from torch import nn
 from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.models.resnet import Bottleneck
+
+from deeplab_core.trimmed_conv import trim_aspp
 
 
 def _fuse_pair(parent: nn.Module, conv_name: str, bn_name: str) -> bool:
@@ -63,6 +67,7 @@ def inference_copy(model: nn.Module, device: str | torch.device | None = None) -
     fast = copy.deepcopy(model).eval().to(device)
     fuse_batchnorm(fast)
     activations_in_place(fast)
+    trim_aspp(fast)
     fast = fast.to(memory_format=torch.channels_last)
     fast.spec = model.spec
     return fast

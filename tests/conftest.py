@@ -62,3 +62,18 @@ def random_weights_folder(tmp_path_factory):
 def random_weights(random_weights_folder, monkeypatch):
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
     return random_weights_folder
+
+
+@pytest.fixture
+def offline_without_weights(monkeypatch, tmp_path):
+    """Pretrained weights asked for, an empty hub cache, and a download that fails as it does offline."""
+    from deeplab_core import weights
+
+    monkeypatch.setenv("ATROUS_LAB_WEIGHTS", "pretrained")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def unreachable(name, progress=None, **_):
+        raise weights.WeightsUnavailableError(name, weights.cached_path(name), weights.weights_enum(name).url,
+                                              "no network in this test")
+
+    monkeypatch.setattr(weights, "download", unreachable)

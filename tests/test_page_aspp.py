@@ -2,9 +2,7 @@
 
 import pytest
 
-from deeplab_core import weights as weights_module
 from deeplab_core.i18n import LANGUAGES, text
-from lessons.models import WEIGHTS_ENV
 from tests.apptest_support import open_page
 
 
@@ -40,14 +38,7 @@ def test_code_runs_both_modules_at_the_chosen_size(random_weights):
     assert list(table[text("aspp.col.bn", "en")]) == [0, 6]
 
 
-def test_missing_pretrained_weights_are_explained_and_untrained_offered(monkeypatch, tmp_path):
-    monkeypatch.setenv(WEIGHTS_ENV, "pretrained")
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-
-    def offline(name, progress=None, **_):
-        raise weights_module.WeightsUnavailableError(name, weights_module.cached_path(name), "https://x", "offline")
-
-    monkeypatch.setattr(weights_module, "download", offline)
+def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_without_weights):
     at = open_page("aspp", "en")
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value

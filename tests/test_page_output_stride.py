@@ -2,9 +2,7 @@
 
 import pytest
 
-from deeplab_core import weights as weights_module
 from deeplab_core.i18n import LANGUAGES, text
-from lessons.models import WEIGHTS_ENV
 from tests.apptest_support import open_page
 
 
@@ -45,14 +43,7 @@ def test_photo_at_two_output_strides_gives_label_maps(random_weights, lang):
     assert len(at.get("plotly_chart")) >= 4  # stage sizes, label maps, costs, receptive field
 
 
-def test_missing_pretrained_weights_are_explained_and_untrained_offered(monkeypatch, tmp_path):
-    monkeypatch.setenv(WEIGHTS_ENV, "pretrained")
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-
-    def offline(name, progress=None, **_):
-        raise weights_module.WeightsUnavailableError(name, weights_module.cached_path(name), "https://x", "offline")
-
-    monkeypatch.setattr(weights_module, "download", offline)
+def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_without_weights):
     at = open_page("output_stride", "en")
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value

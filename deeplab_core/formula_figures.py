@@ -90,13 +90,13 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
     play = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     layout = {
-        "height": 560, "margin": {"l": 10, "r": 10, "t": 100, "b": 110},
+        "height": 580, "margin": {"l": 10, "r": 10, "t": 120, "b": 110},
         "xaxis": {**hidden, "domain": [0, 0.55]}, "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x"},
         "xaxis2": {**hidden, "domain": [0.63, 1]},
         "yaxis2": {**hidden, "autorange": "reversed", "scaleanchor": "x2"},
         "annotations": [{**title, "x": 0.275, "text": text("formula.fig.padded_input", lang, size=size)},
                         {**title, "x": 0.815, "text": text("formula.fig.output", lang, size=o)},
-                        _legend_annotation(lang, y=1.12)],
+                        _legend_annotation(lang, y=1.2)],
         "updatemenus": [{"type": "buttons", "direction": "left", "x": 0, "y": -0.08, "xanchor": "left",
                          "yanchor": "top", "buttons": [
                              {"label": text("formula.fig.play", lang), "method": "animate", "args": [None, play]},

@@ -14,9 +14,8 @@ from PIL import Image
 from deeplab_core.device import default_device
 from deeplab_core.images import ImageLoadError, load_image
 from deeplab_core.samples import SAMPLES, load_sample
-from deeplab_core.weights import WeightsUnavailableError, fetch_command
-from lessons.models import get_model, weights_source
 from lessons.ui import choice, labels_now, language, t
+from lessons.weights_choice import choose_weights
 
 SOURCES = ["sample", "upload", "camera"]
 
@@ -62,19 +61,10 @@ class ModelChoice:
 
 
 def network(name: str, prefix: str, ns: str) -> ModelChoice | None:
-    """The model's weights as this server provides them; when the pretrained file is missing, say which file,
-    where it goes and the command that fetches it, and offer untrained weights (clearly labelled)."""
-    device = st.session_state.get("device", default_device())
-    weights = weights_source(name)
-    try:
-        with st.spinner(t(f"{ns}.weights.loading", name=name)):
-            get_model(name, weights, device)
-    except WeightsUnavailableError as exc:
-        st.warning(t(f"{ns}.weights.missing", file=exc.path.name, folder=str(exc.path.parent),
-                     command=fetch_command(name), cause=exc.cause))
-        if not st.toggle(t(f"{ns}.weights.use_untrained"), key=f"{prefix}_untrained"):
-            return None
-        weights = "random"
+    """The model's weights as this server provides them (see lessons.weights_choice); None until there are some."""
+    weights = choose_weights(name, prefix)
+    if weights is None:
+        return None
     if weights == "random":
         st.info(t(f"{ns}.weights.untrained_note"))
-    return ModelChoice(name, weights, device)
+    return ModelChoice(name, weights, st.session_state.get("device", default_device()))

@@ -17,8 +17,9 @@ from deeplab_core.segmentation_figures import (
 )
 from lessons.models import inference_lock
 from lessons.photo_input import pick_photo
-from lessons.segment_widgets import Settings, choose_weights, controls, fast_model
+from lessons.segment_widgets import Settings, controls, fast_model
 from lessons.ui import header, language, show_source, t, what_to_notice
+from lessons.weights_choice import choose_weights
 
 LESSON = "segment"
 RESULT = "segment_result"  # session state: (run key, Segmentation) of the last run
@@ -79,7 +80,7 @@ settings = controls(device)
 photo = pick_photo("segment", LESSON)
 if st.session_state.get("segment_photo_source") == "camera":
     st.caption(t("segment.camera_note"))
-weights = choose_weights(settings.name)
+weights = choose_weights(settings.name, LESSON)
 if weights == "random":
     st.warning(t("segment.weights.untrained_note"))
 if photo is not None and weights is not None:

@@ -43,5 +43,5 @@ def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
     assert not at.metric  # no photo probe without a model
-    at.toggle(key="aspp_untrained").set_value(True).run()
+    at.toggle(key="aspp_untrained_resnet50").set_value(True).run()
     assert not at.exception and len(at.metric) == 2

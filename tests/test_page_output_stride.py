@@ -48,6 +48,6 @@ def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
     assert "os_photo_run" not in [b.key for b in at.button]  # no photo run without a model
-    at.toggle(key="os_untrained").set_value(True).run()
+    at.toggle(key="os_untrained_resnet50").set_value(True).run()
     assert not at.exception
     assert any(i.value == text("output_stride.weights.untrained_note", "en") for i in at.info)

@@ -1,0 +1,68 @@
+"""Which weights a model page runs: the server's source, downloaded with real progress when missing, or, once
+the reader accepts it, untrained weights because the pretrained file cannot be had. Shared by every model page,
+so a failed download is remembered for the session instead of being retried on every rerun of every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from deeplab_core import weights
+from lessons.models import weights_source
+from lessons.ui import t
+
+MIB = 2**20
+FAILED = "weights_download_failed"  # session state: model name -> (file, folder, cause) of a failed download
+
+
+def _download_with_progress(name: str) -> None:
+    """Fetch the checkpoint, feeding a progress bar with the bytes really received."""
+    file = weights.cached_path(name).name
+    bar = st.progress(0.0, text=t("weights.loading", name=file))
+
+    def report(done: int, total: int | None) -> None:
+        total = total or weights.file_size(name)
+        if total:
+            bar.progress(min(done / total, 1.0), text=t("weights.downloading", file=file,
+                                                        done=f"{done / MIB:.1f}", total=f"{total / MIB:.1f}"))
+        else:
+            bar.progress(0.0, text=t("weights.downloading_unknown", file=file, done=f"{done / MIB:.1f}"))
+
+    try:
+        weights.download(name, report)
+    finally:
+        bar.empty()
+
+
+def _offer_untrained(name: str, prefix: str) -> str | None:
+    use = st.toggle(t("weights.use_untrained"), key=f"{prefix}_untrained_{name}",
+                    help=t("weights.use_untrained_help"))
+    return "random" if use else None
+
+
+def choose_weights(name: str, prefix: str) -> str | None:
+    """What get_model(weights=...) gets: the server's source, or "random" once the reader accepts untrained
+    weights because the pretrained ones are missing; None while there is nothing to run."""
+    source = weights_source(name)
+    if source == "random":
+        return source
+    if source != "pretrained":  # a folder of <name>.pth files (ATROUS_LAB_WEIGHTS)
+        if Path(source).is_file():
+            return source
+        st.error(t("weights.missing_folder", path=source, file=weights.cached_path(name).name))
+        return _offer_untrained(name, prefix)
+    failed: dict[str, tuple[str, str, str]] = st.session_state.setdefault(FAILED, {})
+    if not weights.is_cached(name) and name not in failed:
+        try:
+            _download_with_progress(name)
+        except weights.WeightsUnavailableError as exc:
+            failed[name] = (exc.path.name, str(exc.path.parent), exc.cause)
+    if weights.is_cached(name):
+        return "pretrained"
+    file, folder, cause = failed[name]
+    st.warning(t("weights.missing", file=file, folder=folder, cause=cause, command=weights.fetch_command(name)))
+    if st.button(t("weights.retry"), key=f"{prefix}_retry_{name}"):
+        failed.pop(name, None)
+        st.rerun()
+    return _offer_untrained(name, prefix)

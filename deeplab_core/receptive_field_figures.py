@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,17 +16,10 @@ from deeplab_core.effective_rf import ERFStats
 from deeplab_core.i18n import text
 from deeplab_core.receptive_field import ConvLayer, coverage, prefix_coverages, receptive_field, rf_growth, same_conv
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-SAMPLES = ("chelsea.png", "astronaut.png")
+SAMPLES = ("chelsea", "astronaut")  # names in deeplab_core.samples: the photos this lesson offers
 MAX_ANIMATION_SIZE = 161  # grid side in pixels; beyond it the frames get too heavy for the browser
 _COUNT_SCALE = [[0, "#dbe8f8"], [1, "#0b3d91"]]
 _HOLE_SCALE = [[0, "#e4572e"], [1, "#e4572e"]]
-
-
-def load_sample(name: str) -> Image.Image:
-    """A sample photo from assets/, as RGB."""
-    with Image.open(ASSETS_DIR / name) as image:
-        return image.convert("RGB")
 
 
 def _layer_label(layer: ConvLayer) -> str:

@@ -25,9 +25,9 @@ from deeplab_core.receptive_field_figures import (
     erf_figure,
     growth_animation,
     growth_chart,
-    load_sample,
     photo_figure,
 )
+from deeplab_core.samples import load_sample
 from lessons.ui import choice, header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "receptive_field"

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lessons import available_lessons
-from lessons.sidebar import choose_language, compute_box
-from lessons.ui import t
+from lessons.parts.sidebar import choose_language, compute_box
+from lessons.parts.ui import t
 
 st.set_page_config(page_title="Atrous Lab", page_icon=":material/blur_on:", layout="wide")
 

@@ -2,7 +2,7 @@
 
 For each model, on one device, in one process, runs interleaved (so a busy machine slows both alike):
 - reference: `weights.transforms()` → `model(x)["out"]` in float32, eager → upsample → softmax → max;
-- pipeline:  `deeplab_core.segmentation.segment` on the `inference_copy` of the same model (same weights).
+- pipeline:  `deeplab_core.nets.segmentation.segment` on the `inference_copy` of the same model (same weights).
 It reports median latencies, their ratio, the share of pixels whose labels agree, and the pipeline's arithmetic
 rate as a fraction of "peak" — where peak means the rate of a large matrix product measured in the same run
 (float32 on a CPU, float16 on a GPU), not the vendor's datasheet figure.
@@ -22,12 +22,12 @@ import torch
 from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
-from deeplab_core.device import describe_device, resolve_device
-from deeplab_core.fast_inference import inference_copy
-from deeplab_core.model import MODEL_NAMES, load_model
+from deeplab_core.nets.checkpoints import is_cached
+from deeplab_core.nets.device import describe_device, resolve_device
+from deeplab_core.nets.fast_inference import inference_copy
+from deeplab_core.nets.model import MODEL_NAMES, load_model
+from deeplab_core.nets.segmentation import preprocess, reference_segment, segment, synchronize
 from deeplab_core.samples import load_sample
-from deeplab_core.segmentation import preprocess, reference_segment, segment, synchronize
-from deeplab_core.weights import is_cached
 
 
 @dataclass(frozen=True)

@@ -1,117 +1,87 @@
-"""Pretrained DeepLabv3 weights: torchvision's COCO-with-VOC-labels checkpoints in the torch hub cache.
+"""`python -m deeplab_core.weights {status,download} [NAME ...]`: set a classroom up before it goes offline.
 
-The cache is torch's own (`$TORCH_HOME/hub/checkpoints`, by default `~/.cache/torch/hub/checkpoints`), so
-weights fetched here are shared with any other torchvision program. Nothing else is written to disk.
+Exit status: 0 when every named model is cached (status) or was fetched (download), 1 when one is missing or
+could not be fetched, 2 for a usage error.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import tempfile
-import urllib.error
-import urllib.request
-from collections.abc import Callable
-from pathlib import Path
+import argparse
+import sys
+from collections.abc import Sequence
 
-import torch
-from torchvision.models._api import WeightsEnum
-from torchvision.models.segmentation import (
-    DeepLabV3_MobileNet_V3_Large_Weights,
-    DeepLabV3_ResNet50_Weights,
-    DeepLabV3_ResNet101_Weights,
+from deeplab_core.nets.checkpoints import (
+    WEIGHTS,
+    WeightsUnavailableError,
+    cached_path,
+    checkpoint_dir,
+    download,
+    file_size,
+    is_cached,
 )
 
-WEIGHTS: dict[str, WeightsEnum] = {
-    "mobilenet_v3_large": DeepLabV3_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1,
-    "resnet50": DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1,
-    "resnet101": DeepLabV3_ResNet101_Weights.COCO_WITH_VOC_LABELS_V1,
-}
-_HASH = re.compile(r"-([a-f0-9]+)\.")  # torchvision names files <name>-<sha256 prefix>.pth
-_CHUNK = 1 << 20
-
-Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+MIB = 2**20
 
 
-class WeightsUnavailableError(RuntimeError):
-    """The pretrained file is not cached and could not be fetched. Carries what a page needs to explain it."""
-
-    def __init__(self, name: str, path: Path, url: str, cause: str) -> None:
-        super().__init__(f"{path.name} is not in the torch hub cache ({path.parent}) and could not be "
-                         f"downloaded from {url}: {cause}. Fetch it on a machine with internet access with "
-                         f"`{fetch_command(name)}`, or copy the file to {path}.")
-        self.name, self.path, self.url, self.cause = name, path, url, cause
+def _mib(size: int | None) -> str:
+    return "?" if size is None else f"{size / MIB:.1f} MiB"
 
 
-def fetch_command(name: str) -> str:
-    return f"python -m deeplab_core.weights download {name}"
+def status(names: Sequence[str]) -> int:
+    print(f"torch hub cache: {checkpoint_dir()}")
+    missing = 0
+    for name in names:
+        path = cached_path(name)
+        if is_cached(name):
+            print(f"  cached   {name:<20} {_mib(path.stat().st_size):>10}  {path}")
+        else:
+            missing += 1
+            print(f"  missing  {name:<20} {_mib(file_size(name)):>10}  {path}")
+    if missing:
+        print(f"{missing} of {len(names)} missing; fetch with: python -m deeplab_core.weights download "
+              + " ".join(n for n in names if not is_cached(n)))
+    return 1 if missing else 0
 
 
-def checkpoint_dir() -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints"
+def _progress_printer(name: str):
+    def report(done: int, total: int | None) -> None:
+        share = f" ({done / total:.0%})" if total else ""
+        print(f"\r  {name}: {_mib(done)} of {_mib(total)}{share}", end="", file=sys.stderr, flush=True)
+    return report
 
 
-def weights_enum(name: str) -> WeightsEnum:
-    try:
-        return WEIGHTS[name]
-    except KeyError:
-        raise ValueError(f"Unknown model {name!r}; choose one of {sorted(WEIGHTS)}.") from None
+def fetch(names: Sequence[str]) -> int:
+    failed = 0
+    for name in names:
+        if is_cached(name):
+            print(f"  cached   {name:<20} {cached_path(name)}")
+            continue
+        try:
+            path = download(name, _progress_printer(name))
+        except WeightsUnavailableError as exc:
+            failed += 1
+            print(file=sys.stderr)
+            print(f"  failed   {name}: {exc}", file=sys.stderr)
+            continue
+        print(file=sys.stderr)
+        print(f"  fetched  {name:<20} {_mib(path.stat().st_size):>10}  {path}")
+    return 1 if failed else 0
 
 
-def cached_path(name: str) -> Path:
-    """Where torch's hub cache keeps (or would keep) this model's checkpoint."""
-    return checkpoint_dir() / os.path.basename(weights_enum(name).url)
-
-
-def is_cached(name: str) -> bool:
-    return cached_path(name).is_file()
-
-
-def file_size(name: str) -> int | None:
-    """The checkpoint's size in bytes as torchvision's metadata records it."""
-    size_mb = weights_enum(name).meta.get("_file_size")
-    return int(size_mb * 2**20) if size_mb else None
-
-
-def download(name: str, progress: Progress | None = None, *, timeout: float = 20.0) -> Path:
-    """Fetch the checkpoint into the hub cache, reporting real bytes, and check its SHA-256 prefix."""
-    url, dest = weights_enum(name).url, cached_path(name)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            # A temporary file beside the target, so a half-written file never looks cached.
-            with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".partial") as tmp:
-                done = 0
-                while chunk := response.read(_CHUNK):
-                    tmp.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        if "tmp" in locals():
-            Path(tmp.name).unlink(missing_ok=True)
-        raise WeightsUnavailableError(name, dest, url, str(getattr(exc, "reason", exc))) from exc
-    expected = _HASH.search(dest.name)
-    if expected and not digest.hexdigest().startswith(expected.group(1)):
-        Path(tmp.name).unlink(missing_ok=True)
-        raise WeightsUnavailableError(name, dest, url, "the downloaded file failed its SHA-256 check")
-    os.replace(tmp.name, dest)
-    return dest
-
-
-def pretrained_state_dict(name: str, progress: Progress | None = None) -> dict[str, torch.Tensor]:
-    """The cached checkpoint, downloading it first when missing (WeightsUnavailableError offline)."""
-    path = cached_path(name)
-    if not path.is_file():
-        download(name, progress)
-    return torch.load(path, map_location="cpu", weights_only=True)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deeplab_core.weights",
+                                     description="Pretrained DeepLabv3 checkpoints in the torch hub cache "
+                                                 "($TORCH_HOME/hub/checkpoints).")
+    parser.add_argument("command", choices=("status", "download"),
+                        help="status: list what is cached; download: fetch what is missing, with progress")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"models (default: all): {', '.join(WEIGHTS)}")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in WEIGHTS]
+    if unknown:
+        parser.error(f"unknown model {', '.join(unknown)}; choose from {', '.join(WEIGHTS)}")
+    names = args.names or list(WEIGHTS)
+    return status(names) if args.command == "status" else fetch(names)
 
 
 if __name__ == "__main__":
-    from deeplab_core.weights_cli import main
-
     raise SystemExit(main())

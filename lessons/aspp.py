@@ -5,7 +5,7 @@ import inspect
 import streamlit as st
 
 from deeplab_core import aspp as aspp_core
-from deeplab_core.aspp_figures import (
+from deeplab_core.figures.aspp import (
     ablation_figure,
     aspp_diagram,
     branch_maps_figure,
@@ -13,7 +13,7 @@ from deeplab_core.aspp_figures import (
     channels_figure,
     shares_figure,
 )
-from deeplab_core.aspp_inspect import (
+from deeplab_core.nets.aspp_probe import (
     ablate,
     branch_views,
     describe_aspp,
@@ -22,12 +22,12 @@ from deeplab_core.aspp_inspect import (
     projection_shares,
     run_both,
 )
-from deeplab_core.model import MODEL_NAMES
-from deeplab_core.network_inspect import architecture
+from deeplab_core.nets.inspection import architecture
+from deeplab_core.nets.model import MODEL_NAMES
 from lessons import COURSE
-from lessons.models import get_model, inference_lock
-from lessons.photo_input import ModelChoice, network, pick_photo
-from lessons.ui import choice, header, int_slider, labels_now, language, section, show_source, t, what_to_notice
+from lessons.parts.models import get_model, inference_lock
+from lessons.parts.photo_input import ModelChoice, network, pick_photo
+from lessons.parts.ui import choice, header, int_slider, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "aspp"
 SHORT_SIDES = (257, 385, 513)

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from deeplab_core.conv_check import torch_conv_output
-from deeplab_core.dilation import (
+from deeplab_core.figures.formula import MAX_FRAMES, kernel_figure, sliding_animation
+from deeplab_core.maths.conv_check import torch_conv_output
+from deeplab_core.maths.dilation import (
     ConvArithmeticError,
     ConvGeometry,
     conv_output_size,
     effective_kernel_size,
     same_padding,
 )
-from deeplab_core.formula_figures import MAX_FRAMES, kernel_figure, sliding_animation
-from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
+from lessons.parts.ui import header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "formula"
 ASPP_RATES = (6, 12, 18)

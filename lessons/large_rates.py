@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from deeplab_core.valid_weights import (
+from deeplab_core.figures.large_rates import PAPER_COUNTS, counts_heatmap, curves_figure, footprint_figure
+from deeplab_core.maths.valid_weights import (
     TorchCheck,
     WeightCurves,
     axis_tap_validity,
@@ -12,9 +13,8 @@ from deeplab_core.valid_weights import (
     valid_weight_curves,
     valid_weight_fractions,
 )
-from deeplab_core.valid_weights_figures import PAPER_COUNTS, counts_heatmap, curves_figure, footprint_figure
 from lessons import COURSE
-from lessons.ui import header, int_slider, section, show_source, t, what_to_notice
+from lessons.parts.ui import header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "large_rates"
 INPUT_SIZE = 513  # DeepLabv3's crop size

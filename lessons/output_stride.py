@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from deeplab_core.model import stage_rates
-from deeplab_core.network_cost import Cost, Latency, count_cost, measure_latency
-from deeplab_core.network_inspect import (
+from deeplab_core.figures.output_stride import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
+from deeplab_core.maths.receptive_field import receptive_field
+from deeplab_core.nets.cost import Cost, Latency, count_cost, measure_latency
+from deeplab_core.nets.inspection import (
     RESNETS,
     STAGES,
     architecture,
@@ -18,11 +19,10 @@ from deeplab_core.network_inspect import (
     stage_shapes,
     stage_strides,
 )
-from deeplab_core.output_stride_figures import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
-from deeplab_core.receptive_field import receptive_field
-from lessons.models import get_model, inference_lock
-from lessons.photo_input import ModelChoice, network, pick_photo
-from lessons.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice
+from deeplab_core.nets.model import stage_rates
+from lessons.parts.models import get_model, inference_lock
+from lessons.parts.photo_input import ModelChoice, network, pick_photo
+from lessons.parts.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "output_stride"
 INPUT = 513  # DeepLabv3's crop: 17, 33 and 65 cells at output stride 32, 16 and 8

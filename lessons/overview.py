@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from deeplab_core.overview_figures import DESIGNS, design_figure, resolution_figure
-from deeplab_core.resolution import OUTPUT_STRIDES, object_cells, stage_sizes
+from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_figure
+from deeplab_core.maths.resolution import OUTPUT_STRIDES, object_cells, stage_sizes
 from lessons import available_lessons
-from lessons.ui import header, int_slider, language, section, show_source, t, what_to_notice
+from lessons.parts.ui import header, int_slider, language, section, show_source, t, what_to_notice
 
 LESSON = "overview"
 OBJECT_WIDTHS = (8, 16, 32, 64, 128, 256, 512)  # pixels: from a distant sign to a car that fills the frame

@@ -5,19 +5,7 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
-from deeplab_core.dilation import ConvArithmeticError
-from deeplab_core.effective_rf import MAX_ERF_SIZE, effective_receptive_field, erf_stats
-from deeplab_core.receptive_field import (
-    ConvLayer,
-    coverage,
-    hdc_verdict,
-    holes,
-    output_sizes,
-    receptive_field,
-    same_conv,
-    window_on_input,
-)
-from deeplab_core.receptive_field_figures import (
+from deeplab_core.figures.receptive_field import (
     MAX_ANIMATION_SIZE,
     SAMPLES,
     coverage_figure,
@@ -27,8 +15,20 @@ from deeplab_core.receptive_field_figures import (
     growth_chart,
     photo_figure,
 )
+from deeplab_core.maths.dilation import ConvArithmeticError
+from deeplab_core.maths.effective_rf import MAX_ERF_SIZE, effective_receptive_field, erf_stats
+from deeplab_core.maths.receptive_field import (
+    ConvLayer,
+    coverage,
+    hdc_verdict,
+    holes,
+    output_sizes,
+    receptive_field,
+    same_conv,
+    window_on_input,
+)
 from deeplab_core.samples import load_sample
-from lessons.ui import choice, header, int_slider, section, show_source, t, what_to_notice
+from lessons.parts.ui import choice, header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "receptive_field"
 PRESETS = {"plain": (), "context": (1, 1, 2, 4, 8, 16, 1), "gridding": (2, 2, 2), "hdc": (1, 2, 5),

@@ -3,10 +3,7 @@
 import streamlit as st
 from PIL import Image
 
-from deeplab_core.device import default_device, describe_device
-from deeplab_core.fast_inference import fuse_batchnorm
-from deeplab_core.segmentation import Segmentation, segment, top1
-from deeplab_core.segmentation_figures import (
+from deeplab_core.figures.segment import (
     class_shares,
     confidence_figure,
     legend_figure,
@@ -15,11 +12,14 @@ from deeplab_core.segmentation_figures import (
     overlay_figure,
     png_bytes,
 )
-from lessons.models import inference_lock
-from lessons.photo_input import pick_photo
-from lessons.segment_widgets import Settings, controls, fast_model
-from lessons.ui import header, language, show_source, t, what_to_notice
-from lessons.weights_choice import choose_weights
+from deeplab_core.nets.device import default_device, describe_device
+from deeplab_core.nets.fast_inference import fuse_batchnorm
+from deeplab_core.nets.segmentation import Segmentation, segment, top1
+from lessons.parts.models import inference_lock
+from lessons.parts.photo_input import pick_photo
+from lessons.parts.segment_widgets import Settings, controls, fast_model
+from lessons.parts.ui import header, language, show_source, t, what_to_notice
+from lessons.parts.weights_choice import choose_weights
 
 LESSON = "segment"
 RESULT = "segment_result"  # session state: (run key, Segmentation) of the last run

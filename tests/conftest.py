@@ -49,7 +49,7 @@ def random_weights_folder(tmp_path_factory):
     through the same path as real checkpoints (tests never fetch weights)."""
     import torch
 
-    from deeplab_core.model import load_model
+    from deeplab_core.nets.model import load_model
 
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
@@ -67,7 +67,7 @@ def random_weights(random_weights_folder, monkeypatch):
 @pytest.fixture
 def offline_without_weights(monkeypatch, tmp_path):
     """Pretrained weights asked for, an empty hub cache, and a download that fails as it does offline."""
-    from deeplab_core import weights
+    from deeplab_core.nets import checkpoints as weights
 
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", "pretrained")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))

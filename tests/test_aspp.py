@@ -1,4 +1,4 @@
-"""deeplab_core.aspp against torchvision's ASPP (the oracle) and against the seed note's code run verbatim."""
+"""deeplab_core.nets.aspp against torchvision's ASPP (the oracle) and against the seed note's code run verbatim."""
 
 import warnings
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torchvision.models.segmentation.deeplabv3 import ASPP as TorchvisionASPP
 
-from deeplab_core.aspp import ASPP, BRANCH_KINDS, SEED_SOURCE, SeedASPP, atrous_rates, from_torchvision, fuse
+from deeplab_core.nets.aspp import ASPP, BRANCH_KINDS, SEED_SOURCE, SeedASPP, atrous_rates, from_torchvision, fuse
 
 IN, OUT = 48, 16  # small channel counts: the structure is the same as 2048 → 256, the test is fast
 

@@ -1,11 +1,11 @@
-"""deeplab_core.aspp_inspect on a real (untrained) DeepLabv3: hooks, shares, ablation that reproduces exactly."""
+"""deeplab_core.nets.aspp_probe on a real (untrained) DeepLabv3: hooks, shares, ablation that reproduces exactly."""
 
 import numpy as np
 import pytest
 import torch
 
-from deeplab_core.aspp_inspect import ablate, branch_views, head_logits, probe, projection_shares, run_both
-from deeplab_core.model import load_model
+from deeplab_core.nets.aspp_probe import ablate, branch_views, head_logits, probe, projection_shares, run_both
+from deeplab_core.nets.model import load_model
 
 SIZE = 129  # output stride 8: a 17×17 map
 

@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deeplab_core.conv_check import torch_conv_output
-from deeplab_core.dilation import (
+from deeplab_core.maths.conv_check import torch_conv_output
+from deeplab_core.maths.dilation import (
     ConvArithmeticError,
     ConvGeometry,
     conv_output_size,

@@ -4,8 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from deeplab_core.dilation import ConvGeometry
-from deeplab_core.formula_figures import (
+from deeplab_core.figures.formula import (
     HOLE,
     INPUT,
     MAX_FRAMES,
@@ -16,6 +15,7 @@ from deeplab_core.formula_figures import (
     padded_cells,
     sliding_animation,
 )
+from deeplab_core.maths.dilation import ConvGeometry
 
 
 def test_cells_of_a_dilated_kernel():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from deeplab_core.model import ASPP_RATES, aspp_convs, block_dilations, load_model, set_output_stride
+from deeplab_core.nets.model import ASPP_RATES, aspp_convs, block_dilations, load_model, set_output_stride
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
-"""deeplab_core.network_cost: MAC counts against a hand count from conv shapes, meta against real tensors."""
+"""deeplab_core.nets.cost: MAC counts against a hand count from conv shapes, meta against real tensors."""
 
 import pytest
 import torch
 from torch import nn
 
-from deeplab_core.model import load_model, set_output_stride
-from deeplab_core.network_cost import cost_by_output_stride, count_cost, measure_latency
-from deeplab_core.network_inspect import architecture
+from deeplab_core.nets.cost import cost_by_output_stride, count_cost, measure_latency
+from deeplab_core.nets.inspection import architecture
+from deeplab_core.nets.model import load_model, set_output_stride
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,13 @@
-"""deeplab_core.network_inspect: stage sizes measured by hooks against the chained formula, rates against modules."""
+"""deeplab_core.nets.inspection: stage sizes measured by hooks against the chained formula, rates against modules."""
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deeplab_core.dilation import conv_output_size
-from deeplab_core.model import load_model, set_output_stride, stage_rates
-from deeplab_core.network_inspect import (
+from deeplab_core.maths.dilation import conv_output_size
+from deeplab_core.maths.receptive_field import receptive_field
+from deeplab_core.nets.inspection import (
     STAGES,
     architecture,
     aspp_layers,
@@ -18,7 +18,7 @@ from deeplab_core.network_inspect import (
     stage_shapes,
     stage_strides,
 )
-from deeplab_core.receptive_field import receptive_field
+from deeplab_core.nets.model import load_model, set_output_stride, stage_rates
 
 # 513×513 (DeepLabv3's crop): conv1, max pool, layer1 .. layer4
 EXPECTED_513 = {32: [257, 129, 129, 65, 33, 17], 16: [257, 129, 129, 65, 33, 33], 8: [257, 129, 129, 65, 65, 65]}

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_figure
 from deeplab_core.i18n import LANGUAGES, catalogue
-from deeplab_core.overview_figures import DESIGNS, design_figure, resolution_figure
-from deeplab_core.resolution import OUTPUT_STRIDES, final_size, object_cells, stage_sizes
+from deeplab_core.maths.resolution import OUTPUT_STRIDES, final_size, object_cells, stage_sizes
 from lessons import COURSE, available_lessons
 from tests.apptest_support import open_page
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from deeplab_core.i18n import LANGUAGES, text
-from deeplab_core.valid_weights import tap_validity_at, valid_weight_fractions
+from deeplab_core.maths.valid_weights import tap_validity_at, valid_weight_fractions
 from lessons import COURSE
 from tests.apptest_support import open_page
 

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from deeplab_core.dilation import ConvArithmeticError
-from deeplab_core.effective_rf import effective_receptive_field, erf_stats
-from deeplab_core.receptive_field import (
+from deeplab_core.maths.dilation import ConvArithmeticError
+from deeplab_core.maths.effective_rf import effective_receptive_field, erf_stats
+from deeplab_core.maths.receptive_field import (
     ConvLayer,
     coverage,
     hdc_verdict,
@@ -151,7 +151,7 @@ def test_growth_animation_is_a_valid_plotly_figure_with_a_frame_per_layer():
     """The frames are built unvalidated for speed; plotly must accept the whole figure."""
     import plotly.graph_objects as go
 
-    from deeplab_core.receptive_field_figures import growth_animation
+    from deeplab_core.figures.receptive_field import growth_animation
 
     layers = [ConvLayer(3, dilation=d, padding=d) for d in (1, 2, 5)]
     spec = growth_animation(layers, "zh")

@@ -9,9 +9,9 @@ from PIL import Image
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
-from deeplab_core.fast_inference import activations_in_place, fuse_batchnorm, inference_copy
-from deeplab_core.model import load_model
-from deeplab_core.segmentation import network_size, preprocess, reference_logits, reference_segment, segment, top1
+from deeplab_core.nets.fast_inference import activations_in_place, fuse_batchnorm, inference_copy
+from deeplab_core.nets.model import load_model
+from deeplab_core.nets.segmentation import network_size, preprocess, reference_logits, reference_segment, segment, top1
 
 
 def photo(width: int, height: int, seed: int = 0) -> Image.Image:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from deeplab_core.trimmed_conv import TrimmedAtrousConv, kept_half_width
+from deeplab_core.nets.trimmed_conv import TrimmedAtrousConv, kept_half_width
 
 
 @settings(max_examples=60, deadline=None)

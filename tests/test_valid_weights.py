@@ -1,4 +1,4 @@
-"""deeplab_core.valid_weights against a real conv2d, and DeepLabv3's 65×65 numbers in closed form."""
+"""deeplab_core.maths.valid_weights against a real conv2d, and DeepLabv3's 65×65 numbers in closed form."""
 
 import time
 
@@ -9,14 +9,14 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deeplab_core.valid_weights import (
+from deeplab_core.figures.large_rates import counts_heatmap, curves_figure, footprint_figure
+from deeplab_core.maths.valid_weights import (
     check_with_torch,
     tap_validity_at,
     valid_tap_counts,
     valid_weight_curves,
     valid_weight_fractions,
 )
-from deeplab_core.valid_weights_figures import counts_heatmap, curves_figure, footprint_figure
 
 sizes = st.integers(1, 40)
 rates = st.integers(1, 50)

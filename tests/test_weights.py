@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 import torch
 
-from deeplab_core import weights
-from deeplab_core.model import load_model
+from deeplab_core.nets import checkpoints as weights
+from deeplab_core.nets.model import load_model
 from tests.conftest import ROOT
 
 NAME = "mobilenet_v3_large"

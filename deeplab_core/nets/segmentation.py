@@ -4,7 +4,7 @@ The reference (torchvision's documented recipe): `weights.transforms()` on the P
 in float32, logits upsampled bilinearly to the photo's size, softmax, the most probable class per pixel.
 
 The fast pipeline computes the same label map with less work:
-- an inference copy of the model (`deeplab_core.fast_inference`: BatchNorm folded, channels_last, in-place
+- an inference copy of the model (`deeplab_core.nets.fast_inference`: BatchNorm folded, channels_last, in-place
   activations);
 - uint8 → float once, normalisation as one multiply-add, channels_last input (the photo's HWC bytes already
   are channels_last), `torch.inference_mode`;

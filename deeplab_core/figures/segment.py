@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from deeplab_core.i18n import text
-from deeplab_core.segmentation import Segmentation
+from deeplab_core.nets.segmentation import Segmentation
 
 HOVER_SIDE = 200  # the hover grids sample at most this many pixels along the long side
 

@@ -1,13 +1,13 @@
 """Figures for the overview: feature size per ResNet stage, and the four multi-scale designs of DeepLabv3
 (Chen et al. 2017, Fig. 2) drawn as schematics. Feature maps in the schematics are drawn to scale from
-`deeplab_core.resolution`, so the shrinking they show is the real one for a 513×513 input."""
+`deeplab_core.maths.resolution`, so the shrinking they show is the real one for a 513×513 input."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
 from deeplab_core.i18n import text
-from deeplab_core.resolution import OUTPUT_STRIDES, stage_sizes
+from deeplab_core.maths.resolution import OUTPUT_STRIDES, stage_sizes
 
 DESIGNS: tuple[str, ...] = ("image_pyramid", "encoder_decoder", "atrous", "spp")
 SCHEMATIC_INPUT = 513  # the crop size DeepLabv3 trains and evaluates on

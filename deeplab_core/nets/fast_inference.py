@@ -6,7 +6,7 @@
    (measured in docs/BENCHMARKS.md).
 
 3. Activations in place (ReLU, Hardswish, Hardsigmoid), so no new tensor is allocated after each convolution.
-4. ASPP taps that can only read zero padding are dropped (`deeplab_core.trimmed_conv`): exact, and at a rate
+4. ASPP taps that can only read zero padding are dropped (`deeplab_core.nets.trimmed_conv`): exact, and at a rate
    at least the map's size the 3×3 branch is a 1×1 convolution.
 
 Tried and dropped (docs/BENCHMARKS.md): skipping the padding taps position by position, with one matrix
@@ -22,7 +22,7 @@ from torch import nn
 from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.models.resnet import Bottleneck
 
-from deeplab_core.trimmed_conv import trim_aspp
+from deeplab_core.nets.trimmed_conv import trim_aspp
 
 
 def _fuse_pair(parent: nn.Module, conv_name: str, bn_name: str) -> bool:

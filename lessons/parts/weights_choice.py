@@ -8,9 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from deeplab_core import weights
-from lessons.models import weights_source
-from lessons.ui import t
+from deeplab_core.nets import checkpoints as weights
+from lessons.parts.models import weights_source
+from lessons.parts.ui import t
 
 MIB = 2**20
 FAILED = "weights_download_failed"  # session state: model name -> (file, folder, cause) of a failed download

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from deeplab_core.i18n import text
-from deeplab_core.valid_weights import WeightCurves
+from deeplab_core.maths.valid_weights import WeightCurves
 
 PAPER_COUNTS = (1, 4, 9)  # the three curves DeepLabv3's Figure 4 draws
 # One colour per valid count, shared by the curves and the heatmap (3×3 filter: 1, 2, 3, 4, 6 or 9).

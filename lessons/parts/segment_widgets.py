@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from deeplab_core.fast_inference import inference_copy
-from deeplab_core.model import MODEL_NAMES
-from deeplab_core.segmentation import RESOLUTIONS
-from lessons.models import get_model
-from lessons.ui import t
+from deeplab_core.nets.fast_inference import inference_copy
+from deeplab_core.nets.model import MODEL_NAMES
+from deeplab_core.nets.segmentation import RESOLUTIONS
+from lessons.parts.models import get_model
+from lessons.parts.ui import t
 
 MULTI_GRID = (1, 2, 4)
 

@@ -18,11 +18,11 @@ import torchvision.models.segmentation as tv_segmentation
 from PIL import Image
 from torch import nn
 
-from deeplab_core.dilation import conv_output_size
-from deeplab_core.model import set_output_stride
-from deeplab_core.receptive_field import ConvLayer, receptive_field
-from deeplab_core.segmentation import preprocess
-from deeplab_core.weights import weights_enum
+from deeplab_core.maths.dilation import conv_output_size
+from deeplab_core.maths.receptive_field import ConvLayer, receptive_field
+from deeplab_core.nets.checkpoints import weights_enum
+from deeplab_core.nets.model import set_output_stride
+from deeplab_core.nets.segmentation import preprocess
 
 RESNETS = ("resnet50", "resnet101")
 STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")  # children of torchvision's backbone

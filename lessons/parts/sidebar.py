@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from deeplab_core import i18n
-from deeplab_core.device import available_devices, describe_device
-from lessons.ui import t
+from deeplab_core.nets.device import available_devices, describe_device
+from lessons.parts.ui import t
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 

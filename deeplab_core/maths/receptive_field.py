@@ -21,7 +21,7 @@ from math import gcd
 
 import numpy as np
 
-from deeplab_core.dilation import conv_output_size, effective_kernel_size
+from deeplab_core.maths.dilation import conv_output_size, effective_kernel_size
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from deeplab_core.figures.segment import PALETTE
 from deeplab_core.i18n import text
-from deeplab_core.network_cost import Cost
-from deeplab_core.network_inspect import StageShape
-from deeplab_core.segmentation_figures import PALETTE
+from deeplab_core.nets.cost import Cost
+from deeplab_core.nets.inspection import StageShape
 
 OS_COLOURS = {32: "#9e9e9e", 16: "#1f77b4", 8: "#d62728"}
 

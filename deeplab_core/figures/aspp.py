@@ -8,9 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.aspp_inspect import Ablation, BranchInfo, BranchView
+from deeplab_core.figures.output_stride import label_image
 from deeplab_core.i18n import text
-from deeplab_core.output_stride_figures import label_image
+from deeplab_core.nets.aspp_probe import Ablation, BranchInfo, BranchView
 
 BRANCH_COLOURS = ("#7f7f7f", "#1f77b4", "#2ca02c", "#d62728", "#9467bd")
 

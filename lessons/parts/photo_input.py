@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import streamlit as st
 from PIL import Image
 
-from deeplab_core.device import default_device
 from deeplab_core.images import ImageLoadError, load_image
+from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
-from lessons.ui import choice, labels_now, language, t
-from lessons.weights_choice import choose_weights
+from lessons.parts.ui import choice, labels_now, language, t
+from lessons.parts.weights_choice import choose_weights
 
 SOURCES = ["sample", "upload", "camera"]
 
@@ -61,7 +61,7 @@ class ModelChoice:
 
 
 def network(name: str, prefix: str, ns: str) -> ModelChoice | None:
-    """The model's weights as this server provides them (see lessons.weights_choice); None until there are some."""
+    """The model's weights as this server provides them (lessons.parts.weights_choice); None until there are some."""
     weights = choose_weights(name, prefix)
     if weights is None:
         return None

@@ -11,8 +11,8 @@ import threading
 
 import streamlit as st
 
-from deeplab_core.model import load_model, set_output_stride
-from deeplab_core.weights import Progress
+from deeplab_core.nets.checkpoints import Progress
+from deeplab_core.nets.model import load_model, set_output_stride
 
 # "pretrained" (default), "random", or a folder holding <model name>.pth state dicts (used by the tests, and
 # by a classroom that copies checkpoints somewhere other than the torch hub cache).

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from deeplab_core.model import OUTPUT_STRIDES, set_output_stride
-from deeplab_core.network_inspect import output_stride_of
+from deeplab_core.nets.inspection import output_stride_of
+from deeplab_core.nets.model import OUTPUT_STRIDES, set_output_stride
 
 
 @dataclass(frozen=True)

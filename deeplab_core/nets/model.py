@@ -26,8 +26,8 @@ from torchvision.models.segmentation import (
     deeplabv3_resnet101,
 )
 
-from deeplab_core.device import resolve_device
-from deeplab_core.weights import Progress, pretrained_state_dict, weights_enum
+from deeplab_core.nets.checkpoints import Progress, pretrained_state_dict, weights_enum
+from deeplab_core.nets.device import resolve_device
 
 MODEL_NAMES = ("mobilenet_v3_large", "resnet50", "resnet101")
 _BUILDERS = {"mobilenet_v3_large": deeplabv3_mobilenet_v3_large, "resnet50": deeplabv3_resnet50,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from deeplab_core.dilation import ConvGeometry
 from deeplab_core.i18n import text
+from deeplab_core.maths.dilation import ConvGeometry
 
 # Cell kinds on the padded input grid, drawn with a discrete colour scale.
 INPUT, PADDING, HOLE, TAP, TAP_ON_PADDING = range(5)

@@ -12,9 +12,16 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from deeplab_core.effective_rf import ERFStats
 from deeplab_core.i18n import text
-from deeplab_core.receptive_field import ConvLayer, coverage, prefix_coverages, receptive_field, rf_growth, same_conv
+from deeplab_core.maths.effective_rf import ERFStats
+from deeplab_core.maths.receptive_field import (
+    ConvLayer,
+    coverage,
+    prefix_coverages,
+    receptive_field,
+    rf_growth,
+    same_conv,
+)
 
 SAMPLES = ("chelsea", "astronaut")  # names in deeplab_core.samples: the photos this lesson offers
 MAX_ANIMATION_SIZE = 161  # grid side in pixels; beyond it the frames get too heavy for the browser

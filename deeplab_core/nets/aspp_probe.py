@@ -2,7 +2,7 @@
 
 A forward pass with hooks on the five branches of `model.classifier[0]` (torchvision's ASPP: 1×1, three 3×3
 atrous, image pooling) keeps their outputs. Because everything after the concatenation only needs those outputs,
-muting a branch (zeros instead of its output, see deeplab_core.aspp.fuse) re-runs just the projection and the
+muting a branch (zeros instead of its output, see deeplab_core.nets.aspp.fuse) re-runs just the projection and the
 rest of the head, and muting none reproduces the network's own output exactly.
 """
 
@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from deeplab_core.aspp import ASPP as BatchNormASPP
-from deeplab_core.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
-from deeplab_core.segmentation import network_size, preprocess
+from deeplab_core.nets.aspp import ASPP as BatchNormASPP
+from deeplab_core.nets.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
+from deeplab_core.nets.segmentation import network_size, preprocess
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +164,7 @@ class BranchInfo:
 
 
 def describe_aspp(aspp: nn.Module) -> tuple[list[BranchInfo], BranchInfo]:
-    """The branches and the projection of torchvision's ASPP (or deeplab_core.aspp.ASPP), read from the modules."""
+    """The branches and the projection of torchvision's ASPP (or deeplab_core.nets.aspp.ASPP), read from the modules."""
 
     def info(kind: str, seq: nn.Sequential) -> BranchInfo:
         conv = next(m for m in seq if isinstance(m, nn.Conv2d))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deeplab_core.dilation import conv_output_size
+from deeplab_core.maths.dilation import conv_output_size
 
 OUTPUT_STRIDES: tuple[int, ...] = (32, 16, 8)
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from deeplab_core.receptive_field import ConvLayer, receptive_field
+from deeplab_core.maths.receptive_field import ConvLayer, receptive_field
 
 Weights = Literal["uniform", "random"]
 MAX_ERF_SIZE = 401  # input pixels per side; larger stacks are not measured (memory and time)

@@ -10,8 +10,7 @@ st.set_page_config(page_title="Atrous Lab", page_icon=":material/blur_on:", layo
 
 choose_language()
 pages = [
-    st.Page(str(lesson.path), title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug,
-            default=(i == 0))
+    st.Page(str(lesson.path), title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug, default=(i == 0))
     for i, lesson in enumerate(available_lessons())
 ]
 page = st.navigation(pages)

@@ -82,8 +82,9 @@ def count_macs(model: torch.nn.Module, image: Image.Image, short_side: int | Non
     return counter.get_total_flops() // 2
 
 
-def bench_model(name: str, image: Image.Image, device: torch.device, repeats: int, peak: float,
-                short_side: int | None = None) -> BenchResult:
+def bench_model(
+    name: str, image: Image.Image, device: torch.device, repeats: int, peak: float, short_side: int | None = None
+) -> BenchResult:
     weights = "pretrained" if is_cached(name) else "random"
     torch.manual_seed(0)
     reference = load_model(name, weights=weights, device=device)
@@ -96,32 +97,50 @@ def bench_model(name: str, image: Image.Image, device: torch.device, repeats: in
         fast_times.append(_time_ms(lambda: segment(fast, image, short_side=short_side), device))
     macs = count_macs(reference, image, short_side)
     pipeline_ms = statistics.median(fast_times)
-    return BenchResult(name=name, weights=weights, reference_ms=statistics.median(ref_times),
-                       pipeline_ms=pipeline_ms, agreement=float(np.mean(seg.labels == ref_labels)), macs=macs,
-                       peak_fraction=2 * macs / (pipeline_ms / 1e3) / peak)
+    return BenchResult(
+        name=name,
+        weights=weights,
+        reference_ms=statistics.median(ref_times),
+        pipeline_ms=pipeline_ms,
+        agreement=float(np.mean(seg.labels == ref_labels)),
+        macs=macs,
+        peak_fraction=2 * macs / (pipeline_ms / 1e3) / peak,
+    )
 
 
 def report(results: Sequence[BenchResult], device: torch.device, peak: float, image: Image.Image) -> str:
     info = describe_device(device)
-    lines = [f"device: {info.name} ({device.type}); CPU: {cpu_model()}, {torch.get_num_threads()} threads; "
-             f"torch {info.torch_version}, torchvision {info.torchvision_version}",
-             f"photo: {image.width}×{image.height}; peak = measured large-matmul rate: {peak / 1e9:.1f} GFLOP/s",
-             "", "| model | weights | reference ms | pipeline ms | speed-up | pixel agreement | GMACs | % of peak |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"device: {info.name} ({device.type}); CPU: {cpu_model()}, {torch.get_num_threads()} threads; "
+        f"torch {info.torch_version}, torchvision {info.torchvision_version}",
+        f"photo: {image.width}×{image.height}; peak = measured large-matmul rate: {peak / 1e9:.1f} GFLOP/s",
+        "",
+        "| model | weights | reference ms | pipeline ms | speed-up | pixel agreement | GMACs | % of peak |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r.name} | {r.weights} | {r.reference_ms:.0f} | {r.pipeline_ms:.0f} | {r.speedup:.2f}× | "
-                     f"{r.agreement:.4%} | {r.macs / 1e9:.1f} | {r.peak_fraction:.1%} |")
+        lines.append(
+            f"| {r.name} | {r.weights} | {r.reference_ms:.0f} | {r.pipeline_ms:.0f} | {r.speedup:.2f}× | "
+            f"{r.agreement:.4%} | {r.macs / 1e9:.1f} | {r.peak_fraction:.1%} |"
+        )
     if any(r.weights == "random" for r in results):
-        lines.append("\nrandom weights: the pretrained file is not cached. Timings and MACs are those of the real "
-                     "network; the agreement is still a parity check of the two pipelines on the same weights.")
+        lines.append(
+            "\nrandom weights: the pretrained file is not cached. Timings and MACs are those of the real "
+            "network; the agreement is still a parity check of the two pipelines on the same weights."
+        )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deeplab_core.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
-    parser.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=None,
-                        help="default: mobilenet_v3_large on a CPU, all three on a GPU")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODEL_NAMES,
+        default=None,
+        help="default: mobilenet_v3_large on a CPU, all three on a GPU",
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each pipeline (median reported)")
     parser.add_argument("--sample", default="astronaut", help="sample photo (deeplab_core.samples)")
     parser.add_argument("--short-side", type=int, default=None, help="network input short side (default 520)")

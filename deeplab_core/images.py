@@ -22,8 +22,7 @@ FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF, TIFF"
 MAX_PIXELS = 50_000_000  # refused before decoding; stays below Pillow's own bomb threshold
 MAX_SIDE = 2048  # larger photos are downscaled: the models gain nothing from more pixels
 WHITE = (255, 255, 255)
-_SIGNATURES: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00",
-                                  b"MM\x00*")
+_SIGNATURES: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 
 
 class ImageLoadError(ValueError):
@@ -59,8 +58,12 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 
 def _too_many_pixels(pixels: int, max_pixels: int) -> ImageLoadError:
     megapixels, limit = round(pixels / 1e6, 1), round(max_pixels / 1e6, 1)
-    return ImageLoadError("too_many_pixels", f"The image has {megapixels} megapixels, more than the limit of "
-                          f"{limit} megapixels.", megapixels=megapixels, limit=limit)
+    return ImageLoadError(
+        "too_many_pixels",
+        f"The image has {megapixels} megapixels, more than the limit of {limit} megapixels.",
+        megapixels=megapixels,
+        limit=limit,
+    )
 
 
 def _unidentified(data: bytes) -> ImageLoadError:
@@ -71,8 +74,9 @@ def _unidentified(data: bytes) -> ImageLoadError:
             fmt = other.format or "?"
     except Exception:  # any failure here just means "not an image Pillow can name"
         return ImageLoadError("not_image", f"The file is not an image ({FORMAT_NAMES}).", formats=FORMAT_NAMES)
-    return ImageLoadError("unsupported_format", f"{fmt} images are not supported, only {FORMAT_NAMES}.",
-                          format=fmt, formats=FORMAT_NAMES)
+    return ImageLoadError(
+        "unsupported_format", f"{fmt} images are not supported, only {FORMAT_NAMES}.", format=fmt, formats=FORMAT_NAMES
+    )
 
 
 def _to_uint8(values: np.ndarray, *, bits: int | None = None) -> np.ndarray:
@@ -134,8 +138,9 @@ def load_image(data: bytes, *, max_side: int | None = MAX_SIDE, max_pixels: int 
     try:
         rgb = _to_rgb(upright)
     except (OSError, ValueError) as exc:
-        raise ImageLoadError("unsupported_mode", f"Images in colour mode {upright.mode} are not supported.",
-                             mode=upright.mode) from exc
+        raise ImageLoadError(
+            "unsupported_mode", f"Images in colour mode {upright.mode} are not supported.", mode=upright.mode
+        ) from exc
     size = fit_size(rgb.width, rgb.height, max_side)
     return rgb if size == rgb.size else rgb.resize(size, Image.Resampling.LANCZOS)
 

@@ -31,18 +31,40 @@ class Sample:
         return text(f"images.sample.{self.name}", lang)
 
 
-SAMPLES: dict[str, Sample] = {s.name: s for s in (
-    Sample("astronaut", "astronaut.png", ("person",),
-           "NASA Great Images, as shipped in scikit-image 0.26 skimage/data", "public domain"),
-    Sample("chelsea", "chelsea.png", ("cat",),
-           "Stefan van der Walt, as shipped in scikit-image 0.26 skimage/data", "CC0"),
-    Sample("coffee", "coffee.png", (),  # a cup is no VOC class: everything should come out background
-           "Rachel Michetti, scikit-image 0.26", "CC0"),
-    Sample("camera", "camera.png", ("person",),
-           "Lav Varshney, scikit-image 0.26", "CC0"),
-    Sample("grace_hopper", "grace_hopper.jpg", ("person",),
-           "U.S. Navy photo, as shipped in matplotlib's mpl-data/sample_data", "public domain"),
-)}
+SAMPLES: dict[str, Sample] = {
+    s.name: s
+    for s in (
+        Sample(
+            "astronaut",
+            "astronaut.png",
+            ("person",),
+            "NASA Great Images, as shipped in scikit-image 0.26 skimage/data",
+            "public domain",
+        ),
+        Sample(
+            "chelsea",
+            "chelsea.png",
+            ("cat",),
+            "Stefan van der Walt, as shipped in scikit-image 0.26 skimage/data",
+            "CC0",
+        ),
+        Sample(
+            "coffee",
+            "coffee.png",
+            (),  # a cup is no VOC class: everything should come out background
+            "Rachel Michetti, scikit-image 0.26",
+            "CC0",
+        ),
+        Sample("camera", "camera.png", ("person",), "Lav Varshney, scikit-image 0.26", "CC0"),
+        Sample(
+            "grace_hopper",
+            "grace_hopper.jpg",
+            ("person",),
+            "U.S. Navy photo, as shipped in matplotlib's mpl-data/sample_data",
+            "public domain",
+        ),
+    )
+}
 
 
 def sample_path(name: str) -> Path:

@@ -38,8 +38,10 @@ def status(names: Sequence[str]) -> int:
             missing += 1
             print(f"  missing  {name:<20} {_mib(file_size(name)):>10}  {path}")
     if missing:
-        print(f"{missing} of {len(names)} missing; fetch with: python -m deeplab_core.weights download "
-              + " ".join(n for n in names if not is_cached(n)))
+        print(
+            f"{missing} of {len(names)} missing; fetch with: python -m deeplab_core.weights download "
+            + " ".join(n for n in names if not is_cached(n))
+        )
     return 1 if missing else 0
 
 
@@ -47,6 +49,7 @@ def _progress_printer(name: str):
     def report(done: int, total: int | None) -> None:
         share = f" ({done / total:.0%})" if total else ""
         print(f"\r  {name}: {_mib(done)} of {_mib(total)}{share}", end="", file=sys.stderr, flush=True)
+
     return report
 
 
@@ -69,11 +72,15 @@ def fetch(names: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deeplab_core.weights",
-                                     description="Pretrained DeepLabv3 checkpoints in the torch hub cache "
-                                                 "($TORCH_HOME/hub/checkpoints).")
-    parser.add_argument("command", choices=("status", "download"),
-                        help="status: list what is cached; download: fetch what is missing, with progress")
+    parser = argparse.ArgumentParser(
+        prog="python -m deeplab_core.weights",
+        description="Pretrained DeepLabv3 checkpoints in the torch hub cache ($TORCH_HOME/hub/checkpoints).",
+    )
+    parser.add_argument(
+        "command",
+        choices=("status", "download"),
+        help="status: list what is cached; download: fetch what is missing, with progress",
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"models (default: all): {', '.join(WEIGHTS)}")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in WEIGHTS]

@@ -52,18 +52,29 @@ def code() -> None:
     section(LESSON, "seed")
     st.code(aspp_core.SEED_SOURCE, language="python")
     section(LESSON, "bn")
-    st.code("\n\n".join(inspect.getsource(obj) for obj in (aspp_core.AtrousConv, aspp_core.ImagePooling,
-                                                            aspp_core.ASPP, aspp_core.fuse)), language="python")
+    st.code(
+        "\n\n".join(
+            inspect.getsource(obj)
+            for obj in (aspp_core.AtrousConv, aspp_core.ImagePooling, aspp_core.ASPP, aspp_core.fuse)
+        ),
+        language="python",
+    )
     size = int_slider("aspp_code_size", "aspp.code_size", 5, 65, 33, help_key="aspp.code_size_help")
     seed, bn = _run_both(size)
     rows = []
     for run in (seed, bn):
-        rows.append({t("aspp.col.module"): t(f"aspp.module_name.{run.name}"),
-                     t("aspp.col.input"): f"(1, {SEED_CHANNELS}, {size}, {size})",
-                     t("aspp.col.branches"): " · ".join(f"{t(f'aspp.kind.{kind}')} {shape}"
-                                                       for kind, shape in run.concatenated),
-                     t("aspp.col.output"): str(run.output_shape), t("aspp.col.params"): f"{run.parameters:,}",
-                     t("aspp.col.bn"): run.batch_norms})
+        rows.append(
+            {
+                t("aspp.col.module"): t(f"aspp.module_name.{run.name}"),
+                t("aspp.col.input"): f"(1, {SEED_CHANNELS}, {size}, {size})",
+                t("aspp.col.branches"): " · ".join(
+                    f"{t(f'aspp.kind.{kind}')} {shape}" for kind, shape in run.concatenated
+                ),
+                t("aspp.col.output"): str(run.output_shape),
+                t("aspp.col.params"): f"{run.parameters:,}",
+                t("aspp.col.bn"): run.batch_norms,
+            }
+        )
     st.dataframe(rows, hide_index=True)
     st.caption(t("aspp.code_caption"))
 
@@ -77,8 +88,14 @@ def on_photo(chosen: ModelChoice | None) -> None:
         return
     image, photo_key = picked
     default = 0 if chosen.device == "cpu" else 2
-    short = st.radio(t("aspp.short_side"), SHORT_SIDES, index=default, horizontal=True, key="aspp_short_side",
-                     help=t("aspp.short_side_help"))
+    short = st.radio(
+        t("aspp.short_side"),
+        SHORT_SIDES,
+        index=default,
+        horizontal=True,
+        key="aspp_short_side",
+        help=t("aspp.short_side_help"),
+    )
     key = (chosen, photo_key, short)
     stored = st.session_state.get("aspp_probe")
     if stored is None or stored[0] != key:
@@ -90,34 +107,55 @@ def on_photo(chosen: ModelChoice | None) -> None:
     _, photo, seen = stored
     if not chosen.trained:
         st.warning(t("aspp.untrained_photo"))
-    st.caption(t("aspp.probe_caption", h=seen.input_size[0], w=seen.input_size[1], c=seen.features_shape[0],
-                 fh=seen.features_shape[1], fw=seen.features_shape[2]))
+    st.caption(
+        t(
+            "aspp.probe_caption",
+            h=seen.input_size[0],
+            w=seen.input_size[1],
+            c=seen.features_shape[0],
+            fh=seen.features_shape[1],
+            fw=seen.features_shape[2],
+        )
+    )
     views = branch_views(seen)
     st.subheader(t("aspp.activations_heading"))
     st.plotly_chart(branch_maps_figure(views, language()), key="aspp_branch_maps")
     strongest(views)
     model = get_model(chosen.name, chosen.weights, chosen.device)
     st.subheader(t("aspp.shares_heading"))
-    st.plotly_chart(shares_figure(views, projection_shares(model.classifier[0], seen.branches), language()),
-                    key="aspp_shares")
+    st.plotly_chart(
+        shares_figure(views, projection_shares(model.classifier[0], seen.branches), language()), key="aspp_shares"
+    )
     st.caption(t("aspp.shares_caption"))
     ablation(chosen, photo, seen, views)
 
 
 @st.fragment
 def strongest(views) -> None:
-    index = st.radio(t("aspp.branch_pick"), range(len(views)), horizontal=True, key="aspp_channels_branch",
-                     format_func=labels_now(range(len(views)), lambda i: branch_name(views[i].kind, views[i].rate,
-                                                                                     language())))
+    index = st.radio(
+        t("aspp.branch_pick"),
+        range(len(views)),
+        horizontal=True,
+        key="aspp_channels_branch",
+        format_func=labels_now(range(len(views)), lambda i: branch_name(views[i].kind, views[i].rate, language())),
+    )
     st.plotly_chart(channels_figure(views[index], language()), key="aspp_channels")
 
 
 @st.fragment
 def ablation(chosen: ModelChoice, photo, seen, views) -> None:
     section(LESSON, "ablation")
-    mute = st.radio(t("aspp.mute"), [-1, *range(len(views))], horizontal=True, key="aspp_mute", index=5,
-                    format_func=labels_now([-1, *range(len(views))], lambda i: t("aspp.mute_none") if i < 0
-                                           else branch_name(views[i].kind, views[i].rate, language())))
+    mute = st.radio(
+        t("aspp.mute"),
+        [-1, *range(len(views))],
+        horizontal=True,
+        key="aspp_mute",
+        index=5,
+        format_func=labels_now(
+            [-1, *range(len(views))],
+            lambda i: t("aspp.mute_none") if i < 0 else branch_name(views[i].kind, views[i].rate, language()),
+        ),
+    )
     model = get_model(chosen.name, chosen.weights, chosen.device)
     with inference_lock():
         result = ablate(model, seen, () if mute < 0 else (mute,))

@@ -49,12 +49,16 @@ def derivation(g: ConvGeometry) -> int | None:
     try:
         o = conv_output_size(i, k, stride=s, padding=p, dilation=d)
     except ConvArithmeticError as exc:
-        st.latex(rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
-                 rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1")
+        st.latex(
+            rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
+            rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1"
+        )
         st.error(t(f"formula.error.{exc.reason}", **exc.values))
         return None
-    st.latex(rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
-             rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1 = {o}")
+    st.latex(
+        rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
+        rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1 = {o}"
+    )
     p_same = same_padding(k, d)
     if p_same is None:
         st.caption(t("formula.same_padding_none", k_eff=k_eff))
@@ -65,8 +69,7 @@ def derivation(g: ConvGeometry) -> int | None:
 
 def torch_check(g: ConvGeometry, o: int | None) -> None:
     st.subheader(t("common.check_torch"))
-    result = torch_conv_output(g.input_size, g.kernel_size, stride=g.stride, padding=g.padding,
-                               dilation=g.dilation)
+    result = torch_conv_output(g.input_size, g.kernel_size, stride=g.stride, padding=g.padding, dilation=g.dilation)
     cols = st.columns(2)
     cols[0].metric(t("formula.formula_says"), f"{o} × {o}" if o is not None else t("formula.invalid"))
     torch_says = f"{result.shape[2]} × {result.shape[3]}" if result.shape else t("formula.torch_refuses")
@@ -84,9 +87,16 @@ def aspp_example() -> None:
         for rate in ASPP_RATES:
             o = conv_output_size(size, 3, padding=rate, dilation=rate)
             torch_shape = torch_conv_output(size, 3, padding=rate, dilation=rate).shape
-            rows.append({t("formula.col_map"): f"{size}×{size}", t("formula.col_rate"): rate,
-                         "k'": effective_kernel_size(3, rate), "p": rate, "o": o,
-                         t("formula.col_torch"): f"{torch_shape[2]}×{torch_shape[3]}"})
+            rows.append(
+                {
+                    t("formula.col_map"): f"{size}×{size}",
+                    t("formula.col_rate"): rate,
+                    "k'": effective_kernel_size(3, rate),
+                    "p": rate,
+                    "o": o,
+                    t("formula.col_torch"): f"{torch_shape[2]}×{torch_shape[3]}",
+                }
+            )
     st.dataframe(rows, hide_index=True)
 
 

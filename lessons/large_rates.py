@@ -48,10 +48,18 @@ def controls() -> tuple[int, int, int]:
     cols = st.columns([2, 3])
     # Labels are computed now: AppTest calls format_func outside the script run, where the language is unknown.
     labels = {s: t("large_rates.size_option", n=feature_size(s), os=s) for s in OUTPUT_STRIDES}
-    os_ = cols[0].radio(t("large_rates.map_size"), OUTPUT_STRIDES, index=1, key="large_rates_os", horizontal=True,
-                        format_func=labels.get, help=t("large_rates.map_size_help", input=INPUT_SIZE))
-    rate = int_slider("large_rates_rate", "large_rates.rate", 1, RATE_MAX, 24, help_key="large_rates.rate_help",
-                      container=cols[1])
+    os_ = cols[0].radio(
+        t("large_rates.map_size"),
+        OUTPUT_STRIDES,
+        index=1,
+        key="large_rates_os",
+        horizontal=True,
+        format_func=labels.get,
+        help=t("large_rates.map_size_help", input=INPUT_SIZE),
+    )
+    rate = int_slider(
+        "large_rates_rate", "large_rates.rate", 1, RATE_MAX, 24, help_key="large_rates.rate_help", container=cols[1]
+    )
     return os_, feature_size(os_), rate
 
 
@@ -66,8 +74,11 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
     cols = st.columns(4)
     for col, count in zip(cols[:3], sorted(PAPER_COUNTS, reverse=True), strict=True):
         col.metric(t("large_rates.metric_valid", n=count), f"{at.get(count, 0.0):.1%}")
-    other_label = (t("large_rates.metric_other", counts=t("large_rates.list_sep").join(map(str, others))) if others
-                   else t("large_rates.metric_other_none"))
+    other_label = (
+        t("large_rates.metric_other", counts=t("large_rates.list_sep").join(map(str, others)))
+        if others
+        else t("large_rates.metric_other_none")
+    )
     cols[3].metric(other_label, f"{sum(at[c] for c in others):.1%}", help=t("large_rates.metric_other_help"))
     st.caption(t("large_rates.paper_note", paper=f"{sum(at.get(c, 0.0) for c in PAPER_COUNTS):.1%}"))
     if aspp:
@@ -80,16 +91,30 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
 def per_position(size: int, rate: int) -> None:
     st.subheader(t("large_rates.per_position"))
     labels = {p: t(f"large_rates.position_name.{p}") for p in POSITIONS}
-    where = st.radio(t("large_rates.position"), POSITIONS, index=1, key="large_rates_position", horizontal=True,
-                     format_func=labels.get)
+    where = st.radio(
+        t("large_rates.position"),
+        POSITIONS,
+        index=1,
+        key="large_rates_position",
+        horizontal=True,
+        format_func=labels.get,
+    )
     row, col = position_of(where, size)
     validity = tap_validity_at(size, rate, row, col)
     left, right = st.columns(2)
     lang = st.session_state.lang
     left.plotly_chart(counts_heatmap(valid_tap_counts(size, rate), row, col, lang), key="large_rates_heatmap")
     right.plotly_chart(footprint_figure(size, rate, row, col, validity, lang), key="large_rates_footprint")
-    st.caption(t("large_rates.footprint_caption", row=row, col=col, valid=int(validity.sum()),
-                 total=validity.size, padding=int(validity.size - validity.sum())))
+    st.caption(
+        t(
+            "large_rates.footprint_caption",
+            row=row,
+            col=col,
+            valid=int(validity.sum()),
+            total=validity.size,
+            padding=int(validity.size - validity.sum()),
+        )
+    )
 
 
 def torch_verdict(size: int, rate: int) -> None:

@@ -54,8 +54,7 @@ def _model_at(chosen: ModelChoice, output_stride: int):
 def stages(name: str) -> None:
     section(LESSON, "stages")
     data = _stages(name, INPUT)
-    st.plotly_chart(stage_size_figure({os_: data[os_][0] for os_ in STRIDES}, INPUT, language()),
-                    key="os_stage_figure")
+    st.plotly_chart(stage_size_figure({os_: data[os_][0] for os_ in STRIDES}, INPUT, language()), key="os_stage_figure")
     rows = []
     for index, stage in enumerate(STAGES):
         row = {t("output_stride.col.stage"): stage, t("output_stride.col.channels"): data[32][0][index].channels}
@@ -76,8 +75,13 @@ def photo(chosen: ModelChoice | None) -> None:
     if picked is None:
         return
     image, photo_key = picked
-    strides = st.multiselect(t("output_stride.strides"), list(STRIDES), default=[16, 8], key="os_photo_strides",
-                             format_func=labels_now(STRIDES, lambda s: t("output_stride.fig.os", os=s)))
+    strides = st.multiselect(
+        t("output_stride.strides"),
+        list(STRIDES),
+        default=[16, 8],
+        key="os_photo_strides",
+        format_func=labels_now(STRIDES, lambda s: t("output_stride.fig.os", os=s)),
+    )
     request = (chosen, photo_key, tuple(sorted(strides, reverse=True)))
     if st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides):
         square = square_photo(image, INPUT)
@@ -89,16 +93,19 @@ def photo(chosen: ModelChoice | None) -> None:
         st.caption(t("output_stride.photo_hint"))
         return
     _, square, maps = stored
-    st.plotly_chart(label_maps_figure(square, [(m.output_stride, m.grid, m.labels) for m in maps], language()),
-                    key="os_label_maps")
+    st.plotly_chart(
+        label_maps_figure(square, [(m.output_stride, m.grid, m.labels) for m in maps], language()), key="os_label_maps"
+    )
     categories = get_model(chosen.name, chosen.weights, chosen.device).spec.categories
     for m in maps:
         present = ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in class_shares(m.labels, categories)[:4])
         st.caption(t("output_stride.classes", os=m.output_stride, classes=present))
     if len(maps) >= 2:
         differ = int((maps[0].labels != maps[-1].labels).sum())
-        st.metric(t("output_stride.differ", a=maps[0].output_stride, b=maps[-1].output_stride),
-                  f"{differ:,} ({differ / maps[0].labels.size:.1%})")
+        st.metric(
+            t("output_stride.differ", a=maps[0].output_stride, b=maps[-1].output_stride),
+            f"{differ:,} ({differ / maps[0].labels.size:.1%})",
+        )
     if not chosen.trained:
         st.warning(t("output_stride.untrained_maps"))
 
@@ -108,12 +115,18 @@ def costs(name: str, chosen: ModelChoice | None) -> None:
     with st.spinner(t("output_stride.counting")):
         table = _costs(INPUT)
     st.plotly_chart(cost_figure(table, language()), key="os_cost_figure")
-    rows = [{t("output_stride.col.backbone"): backbone, t("output_stride.col.os"): c.output_stride,
-             t("output_stride.col.feature"): f"{c.feature_size}×{c.feature_size}",
-             t("output_stride.col.gmacs_backbone"): round(c.backbone_macs / 1e9, 1),
-             t("output_stride.col.gmacs_head"): round(c.head_macs / 1e9, 1),
-             t("output_stride.col.memory"): round(c.activation_bytes / 2**20)}
-            for backbone, rows_ in table.items() for c in rows_]
+    rows = [
+        {
+            t("output_stride.col.backbone"): backbone,
+            t("output_stride.col.os"): c.output_stride,
+            t("output_stride.col.feature"): f"{c.feature_size}×{c.feature_size}",
+            t("output_stride.col.gmacs_backbone"): round(c.backbone_macs / 1e9, 1),
+            t("output_stride.col.gmacs_head"): round(c.head_macs / 1e9, 1),
+            t("output_stride.col.memory"): round(c.activation_bytes / 2**20),
+        }
+        for backbone, rows_ in table.items()
+        for c in rows_
+    ]
     st.dataframe(rows, hide_index=True)
     st.caption(t("output_stride.cost_caption", size=INPUT, convs=table[name][0].conv_outputs))
     latency(chosen)
@@ -125,11 +138,18 @@ def latency(chosen: ModelChoice | None) -> None:
     if chosen is None:
         st.caption(t("output_stride.latency_needs_model"))
         return
-    size = st.radio(t("output_stride.latency_size"), LATENCY_SIZES, index=1, horizontal=True, key="os_latency_size",
-                    help=t("output_stride.latency_size_help"))
+    size = st.radio(
+        t("output_stride.latency_size"),
+        LATENCY_SIZES,
+        index=1,
+        horizontal=True,
+        key="os_latency_size",
+        help=t("output_stride.latency_size_help"),
+    )
     key = (chosen, size)
-    if st.button(t("output_stride.latency_run", name=chosen.name, size=size, device=chosen.device),
-                 key="os_latency_run"):
+    if st.button(
+        t("output_stride.latency_run", name=chosen.name, size=size, device=chosen.device), key="os_latency_run"
+    ):
         results: dict[int, Latency] = {}
         with st.spinner(t("output_stride.running")), inference_lock():
             for os_ in STRIDES:
@@ -140,8 +160,11 @@ def latency(chosen: ModelChoice | None) -> None:
         return
     cols = st.columns(len(STRIDES))
     for col, (os_, result) in zip(cols, stored[1].items(), strict=True):
-        col.metric(t("output_stride.fig.os", os=os_), f"{result.median_s * 1e3:,.0f} ms",
-                   help=t("output_stride.latency_runs", runs=", ".join(f"{r * 1e3:.0f}" for r in result.runs_s)))
+        col.metric(
+            t("output_stride.fig.os", os=os_),
+            f"{result.median_s * 1e3:,.0f} ms",
+            help=t("output_stride.latency_runs", runs=", ".join(f"{r * 1e3:.0f}" for r in result.runs_s)),
+        )
     st.caption(t("output_stride.latency_caption", size=size, device=chosen.device))
 
 
@@ -149,36 +172,65 @@ def latency(chosen: ModelChoice | None) -> None:
 def multi_grid(name: str) -> None:
     section(LESSON, "multigrid")
     cols = st.columns([2, 1, 1, 1])
-    os_ = choice("os_mg_stride", "output_stride.mg_stride", [16, 8, 32], container=cols[0],
-                 format_key="output_stride.os_name")
-    units = tuple(int(cols[i + 1].selectbox(t("output_stride.unit_rate", i=i + 1), UNIT_RATES,
-                                            index=(0, 1, 3)[i], key=f"os_mg_r{i + 1}")) for i in range(3))
+    os_ = choice(
+        "os_mg_stride", "output_stride.mg_stride", [16, 8, 32], container=cols[0], format_key="output_stride.os_name"
+    )
+    units = tuple(
+        int(
+            cols[i + 1].selectbox(
+                t("output_stride.unit_rate", i=i + 1), UNIT_RATES, index=(0, 1, 3)[i], key=f"os_mg_r{i + 1}"
+            )
+        )
+        for i in range(3)
+    )
     model = architecture(name, os_, units)
     table = dilation_table(model)
-    layer3, layer4 = stage_rates(os_, units, sum(r.stage == "layer3" for r in table),
-                                 sum(r.stage == "layer4" for r in table))
-    st.dataframe([{t("output_stride.col.stage"): r.stage, t("output_stride.col.block"): r.block,
-                   t("output_stride.col.stride"): r.stride, t("output_stride.col.rate"): r.dilation,
-                   t("output_stride.col.padding"): r.padding} for r in table], hide_index=True, height=250)
+    layer3, layer4 = stage_rates(
+        os_, units, sum(r.stage == "layer3" for r in table), sum(r.stage == "layer4" for r in table)
+    )
+    st.dataframe(
+        [
+            {
+                t("output_stride.col.stage"): r.stage,
+                t("output_stride.col.block"): r.block,
+                t("output_stride.col.stride"): r.stride,
+                t("output_stride.col.rate"): r.dilation,
+                t("output_stride.col.padding"): r.padding,
+            }
+            for r in table
+        ],
+        hide_index=True,
+        height=250,
+    )
     from_modules = tuple(r.dilation for r in table if r.stage == "layer4")
     agree = from_modules == layer4 and tuple(r.dilation for r in table if r.stage == "layer3") == layer3
-    st.caption(t("output_stride.mg_caption", layer4=", ".join(map(str, from_modules)),
-                 rule=", ".join(map(str, layer4)),
-                 verdict=t("output_stride.mg_agree") if agree else t("output_stride.mg_disagree")))
+    st.caption(
+        t(
+            "output_stride.mg_caption",
+            layer4=", ".join(map(str, from_modules)),
+            rule=", ".join(map(str, layer4)),
+            verdict=t("output_stride.mg_agree") if agree else t("output_stride.mg_disagree"),
+        )
+    )
     plain = architecture(name, os_)
     curves, finals = {}, {}
-    for label, net in ((t("output_stride.rf_with", units=", ".join(map(str, units))), model),
-                       (t("output_stride.rf_without"), plain)):
+    for label, net in (
+        (t("output_stride.rf_with", units=", ".join(map(str, units))), model),
+        (t("output_stride.rf_without"), plain),
+    ):
         layers = backbone_layers(net)
         records = receptive_field([n.layer for n in layers])
         curves[label] = [(n.name, r.size) for n, r in zip(layers, records, strict=True)]
-        finals[label] = (records[-1], [receptive_field([n.layer for n in layers] + [a.layer])[-1].size
-                                       for a in aspp_layers(net)])
+        finals[label] = (
+            records[-1],
+            [receptive_field([n.layer for n in layers] + [a.layer])[-1].size for a in aspp_layers(net)],
+        )
     st.plotly_chart(rf_growth_figure(curves, INPUT, language()), key="os_rf_figure")
     cols = st.columns(2)
     for col, (label, (record, aspp_sizes)) in zip(cols, finals.items(), strict=True):
-        col.metric(label, t("output_stride.rf_value", size=record.size),
-                   help=t("output_stride.rf_help", jump=record.jump))
+        col.metric(
+            label, t("output_stride.rf_value", size=record.size), help=t("output_stride.rf_help", jump=record.jump)
+        )
         col.caption(t("output_stride.rf_aspp", sizes=", ".join(map(str, aspp_sizes))))
     section(LESSON, "wrinkle")
 

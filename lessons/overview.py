@@ -16,8 +16,9 @@ def resolution_problem() -> int:
     st.subheader(t("overview.resolution_heading"))
     section(LESSON, "resolution")
     cols = st.columns([3, 1])
-    size = int_slider("overview_input", "overview.input_size", 33, 1025, 513, help_key="overview.input_size_help",
-                      container=cols[0])
+    size = int_slider(
+        "overview_input", "overview.input_size", 33, 1025, 513, help_key="overview.input_size_help", container=cols[0]
+    )
     log_y = cols[1].toggle(t("overview.log_scale"), key="overview_log")
     st.plotly_chart(resolution_figure(size, language(), log_y=log_y), key="overview_resolution")
     for col, os in zip(st.columns(len(OUTPUT_STRIDES)), OUTPUT_STRIDES, strict=True):
@@ -32,11 +33,17 @@ def scale_problem(size: int) -> None:
     st.subheader(t("overview.scale_heading"))
     section(LESSON, "scale")
     columns = {os: t("overview.col_os", os=os) for os in OUTPUT_STRIDES}
-    rows = [{t("overview.col_object"): width, **{columns[os]: object_cells(width, size, os) for os in columns}}
-            for width in OBJECT_WIDTHS if width <= size]
+    rows = [
+        {t("overview.col_object"): width, **{columns[os]: object_cells(width, size, os) for os in columns}}
+        for width in OBJECT_WIDTHS
+        if width <= size
+    ]
     st.caption(t("overview.objects_caption", size=size))
-    st.dataframe(rows, hide_index=True,
-                 column_config={name: st.column_config.NumberColumn(format="%.1f") for name in columns.values()})
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={name: st.column_config.NumberColumn(format="%.1f") for name in columns.values()},
+    )
 
 
 def designs() -> None:
@@ -46,8 +53,9 @@ def designs() -> None:
         for col, design in zip(st.columns(2, gap="large"), pair, strict=True):
             with col:
                 st.markdown(f"#### {t(f'overview.design.{design}')}")
-                st.plotly_chart(design_figure(design, language()), key=f"overview_design_{design}",
-                                config={"staticPlot": True})
+                st.plotly_chart(
+                    design_figure(design, language()), key=f"overview_design_{design}", config={"staticPlot": True}
+                )
                 section(LESSON, design)
 
 

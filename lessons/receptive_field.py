@@ -31,8 +31,14 @@ from deeplab_core.samples import load_sample
 from lessons.parts.ui import choice, header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "receptive_field"
-PRESETS = {"plain": (), "context": (1, 1, 2, 4, 8, 16, 1), "gridding": (2, 2, 2), "hdc": (1, 2, 5),
-           "rates": (2, 4, 8), "custom": ()}
+PRESETS = {
+    "plain": (),
+    "context": (1, 1, 2, 4, 8, 16, 1),
+    "gridding": (2, 2, 2),
+    "hdc": (1, 2, 5),
+    "rates": (2, 4, 8),
+    "custom": (),
+}
 FIELDS = {"kernel_size": 3, "stride": 1, "dilation": 1, "padding": 1}  # editor columns and new-row defaults
 MAX_LAYERS, MAX_RF = 12, 2049
 MARKS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]"}
@@ -79,8 +85,10 @@ def _sample(name: str) -> tuple[str, tuple[int, int]]:
 def custom_stack() -> Stack | None:
     st.caption(t("receptive_field.custom_help"))
     start = pd.DataFrame([asdict(same_conv(3, d)) for d in PRESETS["hdc"]], columns=list(FIELDS))
-    config = {name: st.column_config.NumberColumn(t(f"receptive_field.col.{name}"), step=1, default=default)
-              for name, default in FIELDS.items()}
+    config = {
+        name: st.column_config.NumberColumn(t(f"receptive_field.col.{name}"), step=1, default=default)
+        for name, default in FIELDS.items()
+    }
     table = st.data_editor(start, key="rf_custom", num_rows="dynamic", column_config=config, hide_index=True)
     rows = table.to_dict("records")
     for index, row in enumerate(rows, start=1):
@@ -120,10 +128,20 @@ def records_table(layers: Stack, shape: tuple[int, int]) -> None:
     outputs = zip(*(output_sizes(layers, side) for side in shape), strict=True)  # (W_l, H_l) per layer
     rows = []
     for i, (r, (w, h)) in enumerate(zip(receptive_field(layers), outputs, strict=True), start=1):
-        rows.append({t("receptive_field.col.layer"): i, "k": r.layer.kernel_size, "s": r.layer.stride,
-                     "d": r.layer.dilation, "p": r.layer.padding, "k'": r.layer.effective_kernel_size,
-                     t("receptive_field.col.size"): r.size, t("receptive_field.col.jump"): r.jump,
-                     t("receptive_field.col.start"): r.start, t("receptive_field.col.output"): f"{h}×{w}"})
+        rows.append(
+            {
+                t("receptive_field.col.layer"): i,
+                "k": r.layer.kernel_size,
+                "s": r.layer.stride,
+                "d": r.layer.dilation,
+                "p": r.layer.padding,
+                "k'": r.layer.effective_kernel_size,
+                t("receptive_field.col.size"): r.size,
+                t("receptive_field.col.jump"): r.jump,
+                t("receptive_field.col.start"): r.start,
+                t("receptive_field.col.output"): f"{h}×{w}",
+            }
+        )
     st.dataframe(rows, hide_index=True)
 
 
@@ -133,27 +151,48 @@ def gridding(layers: Stack) -> None:
     size, blind = len(coverage(layers)), holes(layers)
     if len(blind):
         seen = 1 - len(blind) / size
-        st.warning(t("receptive_field.verdict.holes", count=len(blind), size=size, blind=f"{1 - seen**2:.0%}",
-                     offsets=", ".join(f"{o:g}" for o in blind)))
+        st.warning(
+            t(
+                "receptive_field.verdict.holes",
+                count=len(blind),
+                size=size,
+                blind=f"{1 - seen**2:.0%}",
+                offsets=", ".join(f"{o:g}" for o in blind),
+            )
+        )
     else:
         st.success(t("receptive_field.verdict.no_holes", size=size))
     kernel = min(layer.kernel_size for layer in layers)
     hdc = hdc_verdict([layer.dilation for layer in layers], kernel)
     rates = ", ".join(map(str, hdc.rates))
-    st.markdown(t("receptive_field.verdict.gcd", rates=rates, g=hdc.common_factor,
-                  mark=MARKS[hdc.no_common_factor]))
+    st.markdown(t("receptive_field.verdict.gcd", rates=rates, g=hdc.common_factor, mark=MARKS[hdc.no_common_factor]))
     ms = ", ".join(f"M{i}={m}" for i, m in enumerate(hdc.max_distances, start=1))
     if hdc.max_distance_ok is None:
         st.markdown(t("receptive_field.verdict.mdist_na"))
     else:
-        st.markdown(t("receptive_field.verdict.mdist", ms=ms, m2=hdc.max_distances[1], k=kernel,
-                      mark=MARKS[hdc.max_distance_ok]))
+        st.markdown(
+            t(
+                "receptive_field.verdict.mdist",
+                ms=ms,
+                m2=hdc.max_distances[1],
+                k=kernel,
+                mark=MARKS[hdc.max_distance_ok],
+            )
+        )
     if any(layer.stride > 1 or layer.kernel_size != kernel for layer in layers):
         st.caption(t("receptive_field.verdict.assumptions"))
     predicts_clean = hdc.no_common_factor and hdc.max_distance_ok is not False
     if hdc.max_distance_ok is not None and hdc.no_common_factor != hdc.max_distance_ok:
-        st.info(t("receptive_field.verdict.disagree_gcd" if hdc.max_distance_ok else
-                  "receptive_field.verdict.disagree_mdist", g=hdc.common_factor, m2=hdc.max_distances[1], k=kernel))
+        st.info(
+            t(
+                "receptive_field.verdict.disagree_gcd"
+                if hdc.max_distance_ok
+                else "receptive_field.verdict.disagree_mdist",
+                g=hdc.common_factor,
+                m2=hdc.max_distances[1],
+                k=kernel,
+            )
+        )
     if predicts_clean and len(blind):
         st.info(t("receptive_field.verdict.rules_miss", r1=hdc.rates[0]))
     elif not predicts_clean and not len(blind):
@@ -168,27 +207,51 @@ def effective(layers: Stack) -> None:
         return
     fig, stats = _erf(layers, st.session_state.lang)
     st.plotly_chart(fig, key="rf_erf")
-    st.dataframe([{t("receptive_field.erf_col.weights"): t(f"receptive_field.fig.series_{name}"),
-                   t("receptive_field.erf_col.sigma"): round(s.sigma, 2),
-                   t("receptive_field.erf_col.side_95"): f"{s.side_95} × {s.side_95}",
-                   t("receptive_field.erf_col.fraction"): f"{s.fraction_95:.0%}"} for name, s in stats.items()],
-                 hide_index=True)
+    st.dataframe(
+        [
+            {
+                t("receptive_field.erf_col.weights"): t(f"receptive_field.fig.series_{name}"),
+                t("receptive_field.erf_col.sigma"): round(s.sigma, 2),
+                t("receptive_field.erf_col.side_95"): f"{s.side_95} × {s.side_95}",
+                t("receptive_field.erf_col.fraction"): f"{s.fraction_95:.0%}",
+            }
+            for name, s in stats.items()
+        ],
+        hide_index=True,
+    )
 
 
 def on_photo(layers: Stack, name: str, shape: tuple[int, int]) -> None:
     section(LESSON, "photo")
     out_w, out_h = (output_sizes(layers, side)[-1] for side in shape)
     cols = st.columns(2)
-    row = int_slider(f"rf_row_{out_h}", "receptive_field.unit_row", 0, out_h - 1, out_h // 2,
-                     container=cols[0]) if out_h > 1 else 0
-    col = int_slider(f"rf_col_{out_w}", "receptive_field.unit_col", 0, out_w - 1, out_w // 2,
-                     container=cols[1]) if out_w > 1 else 0
+    row = (
+        int_slider(f"rf_row_{out_h}", "receptive_field.unit_row", 0, out_h - 1, out_h // 2, container=cols[0])
+        if out_h > 1
+        else 0
+    )
+    col = (
+        int_slider(f"rf_col_{out_w}", "receptive_field.unit_col", 0, out_w - 1, out_w // 2, container=cols[1])
+        if out_w > 1
+        else 0
+    )
     record = receptive_field(layers)[-1]
     (top, bottom), (left, right) = record.window(row), record.window(col)
     on_input = window_on_input(record, row, shape[1]) * window_on_input(record, col, shape[0])
-    st.markdown(t("receptive_field.photo_numbers", row=row, col=col, y=f"{record.centre(row):g}",
-                  x=f"{record.centre(col):g}", top=f"{top:g}", bottom=f"{bottom:g}", left=f"{left:g}",
-                  right=f"{right:g}", inside=f"{on_input:.0%}"))
+    st.markdown(
+        t(
+            "receptive_field.photo_numbers",
+            row=row,
+            col=col,
+            y=f"{record.centre(row):g}",
+            x=f"{record.centre(col):g}",
+            top=f"{top:g}",
+            bottom=f"{bottom:g}",
+            left=f"{left:g}",
+            right=f"{right:g}",
+            inside=f"{on_input:.0%}",
+        )
+    )
     st.plotly_chart(_photo(name, layers, (row, col), st.session_state.lang), key="rf_photo")
 
 

@@ -27,8 +27,7 @@ RESULT = "segment_result"  # session state: (run key, Segmentation) of the last 
 
 def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Segmentation:
     """The segmentation of this photo with these settings; the network runs only when something changed."""
-    key = (photo_key, settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights,
-           device)
+    key = (photo_key, settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights, device)
     again = st.button(t("segment.run_again"), key="segment_again")
     cached = st.session_state.get(RESULT)
     if cached is None or cached[0] != key or again:
@@ -43,9 +42,12 @@ def timing_panel(seg: Segmentation, device: str) -> None:
     st.subheader(t("segment.timings"))
     times = seg.timings
     cols = [*st.columns(2), *st.columns(2)]  # two rows: four metrics do not fit half a page side by side
-    for col, label, ms in zip(cols, ("preprocess", "inference", "postprocess", "total"),
-                              (times.preprocess_ms, times.inference_ms, times.postprocess_ms, times.total_ms),
-                              strict=True):
+    for col, label, ms in zip(
+        cols,
+        ("preprocess", "inference", "postprocess", "total"),
+        (times.preprocess_ms, times.inference_ms, times.postprocess_ms, times.total_ms),
+        strict=True,
+    ):
         col.metric(t(f"segment.{label}"), f"{ms:.0f} ms")
     st.caption(t("segment.timing_device", device=describe_device(device).name))
 
@@ -68,10 +70,22 @@ def results(image: Image.Image, seg: Segmentation, settings: Settings, device: s
         timing_panel(seg, device)
         st.subheader(t("segment.downloads"))
         prefix = "untrained-" if not seg.trained else ""
-        st.download_button(t("segment.download_mask"), mask_png(seg.labels), f"{prefix}mask.png", "image/png",
-                           key="segment_download_mask", on_click="ignore")
-        st.download_button(t("segment.download_overlay"), png_bytes(overlay(image, seg.labels, settings.opacity)),
-                           f"{prefix}overlay.png", "image/png", key="segment_download_overlay", on_click="ignore")
+        st.download_button(
+            t("segment.download_mask"),
+            mask_png(seg.labels),
+            f"{prefix}mask.png",
+            "image/png",
+            key="segment_download_mask",
+            on_click="ignore",
+        )
+        st.download_button(
+            t("segment.download_overlay"),
+            png_bytes(overlay(image, seg.labels, settings.opacity)),
+            f"{prefix}overlay.png",
+            "image/png",
+            key="segment_download_overlay",
+            on_click="ignore",
+        )
 
 
 header(LESSON)

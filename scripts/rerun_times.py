@@ -28,8 +28,10 @@ def main(slug: str, key: str, *values: str) -> None:
         runs.append((time.perf_counter() - start) * 1000)
         widget = at.get_by_key(key)
     assert not at.exception, at.exception
-    print(f"{slug}/{key}: median {statistics.median(runs):.0f} ms over {len(runs)} runs: "
-          + ", ".join(f"{r:.0f}" for r in runs))
+    print(
+        f"{slug}/{key}: median {statistics.median(runs):.0f} ms over {len(runs)} runs: "
+        + ", ".join(f"{r:.0f}" for r in runs)
+    )
 
 
 if __name__ == "__main__":

@@ -20,14 +20,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--use-fake-device-for-media-stream",
-                 "--use-fake-ui-for-media-stream"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -59,10 +70,24 @@ def free_port() -> int:
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its base URL; stop it afterwards."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -87,10 +112,10 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> 
 
 def wait_for_app(page, timeout: float = 120_000) -> None:
     """Wait until the app is connected and its script has finished running (Streamlit's e2e way)."""
-    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", state="attached",
-                           timeout=timeout)
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", state="attached",
-                           timeout=timeout)
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-connection-state=CONNECTED]", state="attached", timeout=timeout
+    )
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", state="attached", timeout=timeout)
 
 
 def screenshot_dir(tmp_path_factory) -> Path:
@@ -105,7 +130,8 @@ def full_screenshot(page, path: Path, width: int = 1400) -> None:
     """Streamlit scrolls inside its main container, so a full-page shot needs a viewport as tall as it."""
     height = page.evaluate(
         "() => { const m = document.querySelector('[data-testid=stMain]');"
-        " return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }")
+        " return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }"
+    )
     page.set_viewport_size({"width": width, "height": min(max(int(height) + 80, 900), 16000)})
     page.wait_for_timeout(800)  # plotly redraws at the new size
     page.screenshot(path=str(path), full_page=True)

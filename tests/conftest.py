@@ -73,7 +73,8 @@ def offline_without_weights(monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
 
     def unreachable(name, progress=None, **_):
-        raise weights.WeightsUnavailableError(name, weights.cached_path(name), weights.weights_enum(name).url,
-                                              "no network in this test")
+        raise weights.WeightsUnavailableError(
+            name, weights.cached_path(name), weights.weights_enum(name).url, "no network in this test"
+        )
 
     monkeypatch.setattr(weights, "download", unreachable)

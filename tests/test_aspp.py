@@ -83,7 +83,7 @@ def test_muting_a_branch_changes_the_output_like_zeroing_its_projection_weights(
         assert not torch.equal(full, muted)
         # Oracle: the projection is linear before its BN, so muting branch b equals zeroing its slice of weights.
         cut = from_torchvision(aspp).eval()
-        cut.project[0].weight[:, branch * OUT:(branch + 1) * OUT] = 0
+        cut.project[0].weight[:, branch * OUT : (branch + 1) * OUT] = 0
         torch.testing.assert_close(muted, cut(x), rtol=1e-5, atol=1e-6)
 
 

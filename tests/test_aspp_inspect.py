@@ -55,7 +55,9 @@ def test_projection_shares_add_up_and_match_a_dense_computation(model, seen):
     assert sum(shares) == pytest.approx(1.0)
     weight = model.classifier[0].project[0].weight[:, :, 0, 0]  # (256, 1280)
     concatenated = torch.cat(seen.branches, dim=1)[0].flatten(1)  # (1280, h·w)
-    norms = [(weight[:, i * 256:(i + 1) * 256] @ concatenated[i * 256:(i + 1) * 256]).norm().item() for i in range(5)]
+    norms = [
+        (weight[:, i * 256 : (i + 1) * 256] @ concatenated[i * 256 : (i + 1) * 256]).norm().item() for i in range(5)
+    ]
     assert shares == pytest.approx([n / sum(norms) for n in norms], rel=1e-4)
 
 

@@ -8,8 +8,14 @@ from deeplab_core import bench
 
 def test_bench_model_on_a_tiny_photo():
     peak = bench.matmul_peak(torch.device("cpu"), size=256, repeats=2)
-    result = bench.bench_model("mobilenet_v3_large", Image.new("RGB", (64, 48), (120, 80, 40)),
-                               torch.device("cpu"), repeats=1, peak=peak, short_side=32)
+    result = bench.bench_model(
+        "mobilenet_v3_large",
+        Image.new("RGB", (64, 48), (120, 80, 40)),
+        torch.device("cpu"),
+        repeats=1,
+        peak=peak,
+        short_side=32,
+    )
     assert result.weights in ("pretrained", "random")
     assert result.reference_ms > 0 and result.pipeline_ms > 0 and result.speedup > 0
     assert result.agreement >= 0.999

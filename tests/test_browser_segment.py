@@ -43,7 +43,8 @@ def test_upload_and_see_the_result(server, page, lang, tmp_path_factory):
     page.get_by_text(text("segment.photo.source_name.upload", lang), exact=True).click()
     wait_for_app(page)
     page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(
-        files=[{"name": "gradient.png", "mimeType": "image/png", "buffer": photo_png()}])
+        files=[{"name": "gradient.png", "mimeType": "image/png", "buffer": photo_png()}]
+    )
     caption = text("segment.network_input", lang, width=693, height=520, photo_width=320, photo_height=240)
     page.get_by_text(caption).wait_for(timeout=180_000)  # this upload's result, not an earlier state
     wait_for_app(page)

@@ -38,8 +38,12 @@ def png_chunk(tag: bytes, body: bytes) -> bytes:
 def raw_png(width: int, height: int, bit_depth: int, colour_type: int, scanlines: bytes) -> bytes:
     """A PNG written by hand, so the header can say anything (16-bit RGB, or a size no one could decode)."""
     header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(scanlines))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(scanlines))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def corner_image() -> Image.Image:
@@ -51,6 +55,7 @@ def corner_image() -> Image.Image:
 
 # --- formats and colour modes --------------------------------------------------------------------------
 
+
 def pattern() -> Image.Image:
     """Four flat colours in quadrants: exact through every lossless format, even a palette one."""
     image = Image.new("RGB", (32, 24), RED)
@@ -60,10 +65,19 @@ def pattern() -> Image.Image:
     return image
 
 
-@pytest.mark.parametrize(("fmt", "params", "tolerance"), [
-    ("PNG", {}, 0), ("BMP", {}, 0), ("GIF", {}, 0), ("TIFF", {}, 0), ("TIFF", {"compression": "tiff_lzw"}, 0),
-    ("WEBP", {"lossless": True}, 0), ("WEBP", {"quality": 90}, 12), ("JPEG", {"quality": 95}, 12),
-])
+@pytest.mark.parametrize(
+    ("fmt", "params", "tolerance"),
+    [
+        ("PNG", {}, 0),
+        ("BMP", {}, 0),
+        ("GIF", {}, 0),
+        ("TIFF", {}, 0),
+        ("TIFF", {"compression": "tiff_lzw"}, 0),
+        ("WEBP", {"lossless": True}, 0),
+        ("WEBP", {"quality": 90}, 12),
+        ("JPEG", {"quality": 95}, 12),
+    ],
+)
 def test_every_format_decodes_to_the_same_colours(fmt: str, params: dict, tolerance: int) -> None:
     loaded = load_image(encode(pattern(), fmt, **params))
     assert loaded.size == (32, 24)
@@ -179,8 +193,12 @@ ORIENTATIONS = {
 def red_corner(image: Image.Image) -> str:
     out = pixels(image)
     h, w = out.shape[:2]
-    corners = {"top-left": out[2, 2], "top-right": out[2, w - 3], "bottom-left": out[h - 3, 2],
-               "bottom-right": out[h - 3, w - 3]}
+    corners = {
+        "top-left": out[2, 2],
+        "top-right": out[2, w - 3],
+        "bottom-left": out[h - 3, 2],
+        "bottom-right": out[h - 3, w - 3],
+    }
     red = [name for name, value in corners.items() if np.abs(value - RED).max() <= 40]
     assert len(red) == 1, corners
     return red[0]
@@ -202,6 +220,7 @@ def test_exif_orientation_is_applied(fmt: str, orientation: int) -> None:
 
 
 # --- size limits ---------------------------------------------------------------------------------------
+
 
 def test_large_photo_is_downscaled_keeping_aspect() -> None:
     image = Image.new("RGB", (3000, 1000), BLUE)
@@ -272,6 +291,7 @@ def test_pixel_limit_is_a_parameter() -> None:
 
 
 # --- bad input -----------------------------------------------------------------------------------------
+
 
 def bad_inputs() -> dict[str, tuple[bytes, str]]:
     jpeg, png = encode(corner_image(), "JPEG"), encode(corner_image(), "PNG")
@@ -349,18 +369,30 @@ def test_every_reason_has_a_message_in_every_language_with_its_placeholders(monk
 
 # --- property: random images round-trip ----------------------------------------------------------------
 
+
 def composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     a = alpha[..., None] / 255
     return np.rint(rgb * a + 255 * (1 - a)).astype(int)
 
 
-LOSSLESS = {"1": ["PNG", "BMP", "TIFF"], "L": ["PNG", "BMP", "TIFF", "WEBP"], "LA": ["PNG", "TIFF"],
-            "RGB": ["PNG", "BMP", "TIFF", "WEBP"], "RGBA": ["PNG", "TIFF", "WEBP"], "I;16": ["PNG", "TIFF"]}
+LOSSLESS = {
+    "1": ["PNG", "BMP", "TIFF"],
+    "L": ["PNG", "BMP", "TIFF", "WEBP"],
+    "LA": ["PNG", "TIFF"],
+    "RGB": ["PNG", "BMP", "TIFF", "WEBP"],
+    "RGBA": ["PNG", "TIFF", "WEBP"],
+    "I;16": ["PNG", "TIFF"],
+}
 
 
 @settings(max_examples=60, deadline=None)
-@given(mode=st.sampled_from(sorted(LOSSLESS)), width=st.integers(1, 48), height=st.integers(1, 48),
-       seed=st.integers(0, 2**32 - 1), data=st.data())
+@given(
+    mode=st.sampled_from(sorted(LOSSLESS)),
+    width=st.integers(1, 48),
+    height=st.integers(1, 48),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
 def test_random_images_round_trip(mode: str, width: int, height: int, seed: int, data: st.DataObject) -> None:
     fmt = data.draw(st.sampled_from(LOSSLESS[mode]), label="format")
     rng = np.random.default_rng(seed)

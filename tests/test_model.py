@@ -31,12 +31,15 @@ def test_model_forward_keeps_the_input_size(resnet50):
         assert resnet50(torch.randn(1, 3, 65, 81))["out"].shape == (1, 21, 65, 81)
 
 
-@pytest.mark.parametrize("output_stride, multi_grid, layer3, layer4", [
-    (8, (1, 1, 1), (1, 2, 2, 2, 2, 2), (2, 4, 4)),
-    (16, (1, 1, 1), (1, 1, 1, 1, 1, 1), (1, 2, 2)),
-    (16, (1, 2, 4), (1, 1, 1, 1, 1, 1), (2, 4, 8)),
-    (8, (1, 2, 4), (1, 2, 2, 2, 2, 2), (4, 8, 16)),
-])
+@pytest.mark.parametrize(
+    "output_stride, multi_grid, layer3, layer4",
+    [
+        (8, (1, 1, 1), (1, 2, 2, 2, 2, 2), (2, 4, 4)),
+        (16, (1, 1, 1), (1, 1, 1, 1, 1, 1), (1, 2, 2)),
+        (16, (1, 2, 4), (1, 1, 1, 1, 1, 1), (2, 4, 8)),
+        (8, (1, 2, 4), (1, 2, 2, 2, 2, 2), (4, 8, 16)),
+    ],
+)
 def test_block_dilations(resnet50, output_stride, multi_grid, layer3, layer4):
     set_output_stride(resnet50, output_stride, multi_grid)
     assert block_dilations(resnet50) == {"layer3": layer3, "layer4": layer4}

@@ -65,8 +65,10 @@ def test_meta_twin_has_the_loaded_models_modules_and_shapes():
 
 
 @settings(max_examples=20, deadline=None)
-@given(output_stride=st.sampled_from([8, 16, 32]),
-       multi_grid=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)))
+@given(
+    output_stride=st.sampled_from([8, 16, 32]),
+    multi_grid=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
+)
 def test_dilation_table_equals_the_modules_after_set_output_stride(output_stride, multi_grid):
     model = architecture("resnet50", output_stride, multi_grid)
     table = dilation_table(model)

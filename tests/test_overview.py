@@ -55,7 +55,8 @@ def test_stage_sizes_match_torchvision_resnet50(size: int, output_stride: int) -
     seen: dict[str, int] = {}
     for stage in stage_sizes(size, output_stride):
         getattr(model, stage.name).register_forward_hook(
-            lambda _m, _i, out, name=stage.name: seen.__setitem__(name, out.shape[-1]))
+            lambda _m, _i, out, name=stage.name: seen.__setitem__(name, out.shape[-1])
+        )
     model(torch.empty(1, 3, size, size, device="meta"))
     for stage in stage_sizes(size, output_stride):
         assert seen[stage.name] == stage.size, stage.name

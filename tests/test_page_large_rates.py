@@ -60,8 +60,9 @@ def test_position_choice_moves_the_footprint():
     for where, (row, col) in (("centre", (32, 32)), ("edge", (32, 0)), ("corner", (0, 0))):
         at.radio(key="large_rates_position").set_value(where).run()
         valid = int(tap_validity_at(65, 30, row, col).sum())
-        expected = text("large_rates.footprint_caption", "en", row=row, col=col, valid=valid, total=9,
-                        padding=9 - valid)
+        expected = text(
+            "large_rates.footprint_caption", "en", row=row, col=col, valid=valid, total=9, padding=9 - valid
+        )
         assert expected in [c.value for c in at.caption], where
     assert not at.exception
 
@@ -74,8 +75,13 @@ def test_show_every_count_adds_the_curves_the_paper_leaves_out():
     at = open_page("large_rates", "en")
     assert curve_names(at) == {"1 valid weight", "4 valid weights", "9 valid weights"}
     at.toggle(key="large_rates_all").set_value(True).run()
-    assert curve_names(at) == {"1 valid weight", "2 valid weights", "4 valid weights", "6 valid weights",
-                       "9 valid weights"}
+    assert curve_names(at) == {
+        "1 valid weight",
+        "2 valid weights",
+        "4 valid weights",
+        "6 valid weights",
+        "9 valid weights",
+    }
 
 
 def test_aspp_link_only_when_the_lesson_exists():

@@ -63,8 +63,11 @@ def test_invalid_custom_stack_shows_a_translated_error(lang, layer_word):
     pick_preset(at, "custom")
     assert not at.exception and not at.error
     # A 7-tap kernel at rate 64 spans 385 pixels, wider than the 300-pixel cat photo with no padding.
-    at.session_state["rf_custom"] = {"edited_rows": {0: {"kernel_size": 7, "dilation": 64, "padding": 0}},
-                                     "added_rows": [], "deleted_rows": []}
+    at.session_state["rf_custom"] = {
+        "edited_rows": {0: {"kernel_size": 7, "dilation": 64, "padding": 0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     assert not at.exception
     assert len(at.error) == 1 and layer_word in at.error[0].value and "385" in at.error[0].value
@@ -94,8 +97,11 @@ def test_hdc_verdict_explains_where_the_rules_disagree(lang):
     pick_preset(at, "gridding")  # 2, 2, 2: the distance rule passes, the common factor 2 fails
     assert len(at.info) == 1 and "2" in at.info[0].value
     pick_preset(at, "custom")  # the editor starts at 1, 2, 5; make it 1, 2, 9 (no common factor, M2 = 5 > 3)
-    at.session_state["rf_custom"] = {"edited_rows": {2: {"dilation": 9, "padding": 9}}, "added_rows": [],
-                                     "deleted_rows": []}
+    at.session_state["rf_custom"] = {
+        "edited_rows": {2: {"dilation": 9, "padding": 9}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     assert not at.exception and not at.error
     assert len(at.info) == 1 and "5" in at.info[0].value and metric(at, 2) == "4"

@@ -23,8 +23,13 @@ from deeplab_core.maths.receptive_field import (
     window_on_input,
 )
 
-layer_st = st.builds(ConvLayer, kernel_size=st.integers(1, 4), stride=st.integers(1, 3),
-                     dilation=st.integers(1, 4), padding=st.integers(0, 3))
+layer_st = st.builds(
+    ConvLayer,
+    kernel_size=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    dilation=st.integers(1, 4),
+    padding=st.integers(0, 3),
+)
 stack_st = st.lists(layer_st, min_size=1, max_size=4)
 
 
@@ -64,8 +69,10 @@ def test_size_jump_start_match_autograd(layers):
 def _brute_force_paths(layers) -> np.ndarray:
     """Enumerate every chain of taps, one per layer, and count where each chain lands."""
     jumps = [1] + [r.jump for r in receptive_field(layers)][:-1]
-    counts = Counter(sum(t * layer.dilation * j for t, layer, j in zip(taps, layers, jumps, strict=True))
-                     for taps in itertools.product(*(range(layer.kernel_size) for layer in layers)))
+    counts = Counter(
+        sum(t * layer.dilation * j for t, layer, j in zip(taps, layers, jumps, strict=True))
+        for taps in itertools.product(*(range(layer.kernel_size) for layer in layers))
+    )
     paths = np.zeros(receptive_field(layers)[-1].size, dtype=np.int64)
     for position, count in counts.items():
         paths[position] = count
@@ -96,8 +103,17 @@ def test_context_module_reaches_67_without_holes():
     assert len(coverage(layers)) == 67 and not len(holes(layers))
 
 
-@pytest.mark.parametrize("rates, has_holes", [((1, 2, 5), False), ((2, 2, 2), True), ((2, 4, 8), True),
-                                              ((1, 2, 4, 8), False), ((1, 2, 9), True), ((2, 3), True)])
+@pytest.mark.parametrize(
+    "rates, has_holes",
+    [
+        ((1, 2, 5), False),
+        ((2, 2, 2), True),
+        ((2, 4, 8), True),
+        ((1, 2, 4, 8), False),
+        ((1, 2, 9), True),
+        ((2, 3), True),
+    ],
+)
 def test_gridding_cases(rates, has_holes):
     assert bool(len(holes(_stack(rates)))) == has_holes
 
@@ -107,8 +123,15 @@ def test_plain_stack_grows_linearly_dilated_exponentially():
     assert [r.size for r in receptive_field(_stack((1, 2, 4, 8, 16)))] == [3, 7, 15, 31, 63]
 
 
-@pytest.mark.parametrize("rates, gcd, m, m2_ok", [((1, 2, 5), 1, (1, 2, 5), True), ((1, 2, 9), 1, (3, 5, 9), False),
-                                                  ((2, 2, 2), 2, (2, 2, 2), True), ((2, 4, 8), 2, (2, 4, 8), False)])
+@pytest.mark.parametrize(
+    "rates, gcd, m, m2_ok",
+    [
+        ((1, 2, 5), 1, (1, 2, 5), True),
+        ((1, 2, 9), 1, (3, 5, 9), False),
+        ((2, 2, 2), 2, (2, 2, 2), True),
+        ((2, 4, 8), 2, (2, 4, 8), False),
+    ],
+)
 def test_hdc_rules(rates, gcd, m, m2_ok):
     verdict = hdc_verdict(rates, 3)
     assert verdict.common_factor == gcd and verdict.max_distances == m and verdict.max_distance_ok == m2_ok
@@ -128,8 +151,13 @@ def test_window_on_input_counts_padding():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.builds(ConvLayer, kernel_size=st.integers(1, 4), stride=st.integers(1, 2),
-                          dilation=st.integers(1, 3)), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.builds(ConvLayer, kernel_size=st.integers(1, 4), stride=st.integers(1, 2), dilation=st.integers(1, 3)),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_uniform_erf_is_the_path_count_and_random_erf_has_its_holes(layers):
     paths = coverage(layers).astype(float)
     uniform = effective_receptive_field(layers, weights="uniform")

@@ -71,8 +71,14 @@ def test_fuse_batchnorm_folds_every_batchnorm():
 
 
 @settings(max_examples=20, deadline=None)
-@given(channels=st.integers(2, 6), h=st.integers(1, 9), w=st.integers(1, 9), out_h=st.integers(1, 12),
-       out_w=st.integers(1, 12), seed=st.integers(0, 2**16))
+@given(
+    channels=st.integers(2, 6),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    out_h=st.integers(1, 12),
+    out_w=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
 def test_top1_is_softmax_max(channels, h, w, out_h, out_w, seed):
     logits = torch.randn(1, channels, h, w, generator=torch.Generator().manual_seed(seed)) * 4  # (1, C, h, w)
     up = torch.nn.functional.interpolate(logits, size=(out_h, out_w), mode="bilinear", align_corners=False)
@@ -85,8 +91,9 @@ def test_top1_is_softmax_max(channels, h, w, out_h, out_w, seed):
 @settings(max_examples=40, deadline=None)
 @given(width=st.integers(1, 400), height=st.integers(1, 400), short=st.sampled_from([32, 320, 520]))
 def test_network_size_matches_torchvision_resize(width, height, short):
-    resized = TF.resize(Image.new("RGB", (width, height)), [short], interpolation=InterpolationMode.BILINEAR,
-                        antialias=True)
+    resized = TF.resize(
+        Image.new("RGB", (width, height)), [short], interpolation=InterpolationMode.BILINEAR, antialias=True
+    )
     assert network_size(width, height, short) == (resized.height, resized.width)
 
 

@@ -10,8 +10,7 @@ from deeplab_core.nets.trimmed_conv import TrimmedAtrousConv, kept_half_width
 
 
 @settings(max_examples=60, deadline=None)
-@given(size_h=st.integers(1, 24), size_w=st.integers(1, 24), rate=st.integers(1, 30),
-       k=st.sampled_from([1, 3, 5]))
+@given(size_h=st.integers(1, 24), size_w=st.integers(1, 24), rate=st.integers(1, 30), k=st.sampled_from([1, 3, 5]))
 def test_trimmed_equals_the_full_convolution(size_h, size_w, rate, k):
     torch.manual_seed(0)
     conv = nn.Conv2d(4, 5, k, padding=rate * (k - 1) // 2, dilation=rate, bias=True).double()

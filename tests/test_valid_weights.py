@@ -115,10 +115,17 @@ def test_fast_for_every_rate_on_129():
     assert time.perf_counter() - start < 1.0
 
 
-@pytest.mark.parametrize("args, message", [
-    ((65, 6, 2), "odd"), ((65, 6, 4), "odd"), ((65, 6, 0), "odd"),
-    ((65, 0, 3), "rate"), ((65, -2, 3), "rate"), ((0, 6, 3), "at least 1 pixel"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((65, 6, 2), "odd"),
+        ((65, 6, 4), "odd"),
+        ((65, 6, 0), "odd"),
+        ((65, 0, 3), "rate"),
+        ((65, -2, 3), "rate"),
+        ((0, 6, 3), "at least 1 pixel"),
+    ],
+)
 def test_invalid_input_is_a_clear_value_error(args, message):
     with pytest.raises(ValueError, match=message):
         valid_tap_counts(*args)

@@ -31,6 +31,7 @@ def hub(tmp_path, monkeypatch):
 def offline(monkeypatch):
     def unreachable(*args, **kwargs):
         raise urllib.error.URLError("network is unreachable")
+
     monkeypatch.setattr(urllib.request, "urlopen", unreachable)
 
 
@@ -79,8 +80,14 @@ def test_download_reports_real_bytes_and_checks_the_hash(hub, monkeypatch):
 
 def run_cli(*args, torch_home):
     env = {**os.environ, "TORCH_HOME": str(torch_home), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "deeplab_core.weights", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "deeplab_core.weights", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_status(tmp_path):

@@ -20,18 +20,41 @@ def branch_name(kind: str, rate: int | None, lang: str) -> str:
 
 
 def _box(fig: go.Figure, x: float, y: float, w: float, h: float, label: str, colour: str) -> None:
-    fig.add_shape(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2, line=dict(color=colour, width=2),
-                  fillcolor=colour, opacity=0.18, layer="below")
+    fig.add_shape(
+        type="rect",
+        x0=x - w / 2,
+        x1=x + w / 2,
+        y0=y - h / 2,
+        y1=y + h / 2,
+        line=dict(color=colour, width=2),
+        fillcolor=colour,
+        opacity=0.18,
+        layer="below",
+    )
     fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=12))
 
 
 def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
-    fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
-                       arrowhead=2, arrowwidth=1.3, arrowcolor="#555", text="")
+    fig.add_annotation(
+        x=x1,
+        y=y1,
+        ax=x0,
+        ay=y0,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.3,
+        arrowcolor="#555",
+        text="",
+    )
 
 
-def aspp_diagram(branches: Sequence[BranchInfo], projection: BranchInfo, feature_shape: tuple[int, int, int] | None,
-                 lang: str) -> go.Figure:
+def aspp_diagram(
+    branches: Sequence[BranchInfo], projection: BranchInfo, feature_shape: tuple[int, int, int] | None, lang: str
+) -> go.Figure:
     """Input map → five parallel branches → concatenation → 1×1 projection, labelled from the modules."""
     fig = go.Figure()
     c_in = branches[0].in_channels
@@ -44,16 +67,31 @@ def aspp_diagram(branches: Sequence[BranchInfo], projection: BranchInfo, feature
             detail = text("aspp.fig.pool_detail", lang, c_in=branch.in_channels, c_out=branch.out_channels, bn=bn)
         else:
             k = branch.kernel_size
-            detail = text("aspp.fig.conv_detail", lang, k=k, rate=branch.rate, c_in=branch.in_channels,
-                          c_out=branch.out_channels, bn=bn, span=k + (k - 1) * (branch.rate - 1))
+            detail = text(
+                "aspp.fig.conv_detail",
+                lang,
+                k=k,
+                rate=branch.rate,
+                c_in=branch.in_channels,
+                c_out=branch.out_channels,
+                bn=bn,
+                span=k + (k - 1) * (branch.rate - 1),
+            )
         _box(fig, 3.2, y, 2.9, 0.95, f"<b>{branch_name(branch.kind, branch.rate, lang)}</b><br>{detail}", colour)
         _arrow(fig, 0.8, 0, 1.75, y)
         _arrow(fig, 4.65, y, 5.75, 0)
     total = sum(b.out_channels for b in branches)
     _box(fig, 6.4, 0, 1.3, 1.4, text("aspp.fig.concat", lang, c=total), "#8c564b")
     bn = " + BN + ReLU" if projection.batch_norm else ""
-    _box(fig, 8.6, 0, 2.3, 1.4, text("aspp.fig.projection", lang, c_in=projection.in_channels,
-                                     c_out=projection.out_channels, bn=bn), "#e377c2")
+    _box(
+        fig,
+        8.6,
+        0,
+        2.3,
+        1.4,
+        text("aspp.fig.projection", lang, c_in=projection.in_channels, c_out=projection.out_channels, bn=bn),
+        "#e377c2",
+    )
     _arrow(fig, 7.05, 0, 7.45, 0)
     fig.update_xaxes(visible=False, range=[-1, 10])
     fig.update_yaxes(visible=False, range=[-3.1, 3.1])
@@ -67,8 +105,18 @@ def branch_maps_figure(views: Sequence[BranchView], lang: str) -> go.Figure:
     fig = make_subplots(rows=1, cols=len(views), subplot_titles=titles, horizontal_spacing=0.02)
     top = max(float(v.mean.max()) for v in views)  # one colour scale for all: the branches can be compared
     for col, view in enumerate(views, start=1):
-        fig.add_trace(go.Heatmap(z=view.mean, colorscale="Viridis", zmin=0, zmax=top, showscale=col == len(views),
-                                 hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>"), row=1, col=col)
+        fig.add_trace(
+            go.Heatmap(
+                z=view.mean,
+                colorscale="Viridis",
+                zmin=0,
+                zmax=top,
+                showscale=col == len(views),
+                hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
         fig.update_xaxes(visible=False, row=1, col=col)
     fig.update_layout(height=260, margin=dict(t=40, b=0, l=0, r=0))
@@ -79,8 +127,16 @@ def channels_figure(view: BranchView, lang: str) -> go.Figure:
     titles = [text("aspp.fig.channel", lang, c=c) for c in view.strongest]
     fig = make_subplots(rows=1, cols=len(view.strongest), subplot_titles=titles, horizontal_spacing=0.03)
     for col, channel_map in enumerate(view.channel_maps, start=1):
-        fig.add_trace(go.Heatmap(z=channel_map, colorscale="Magma", showscale=False,
-                                 hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>"), row=1, col=col)
+        fig.add_trace(
+            go.Heatmap(
+                z=channel_map,
+                colorscale="Magma",
+                showscale=False,
+                hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
         fig.update_xaxes(visible=False, row=1, col=col)
     fig.update_layout(height=240, margin=dict(t=40, b=0, l=0, r=0))
@@ -90,17 +146,26 @@ def channels_figure(view: BranchView, lang: str) -> go.Figure:
 def shares_figure(views: Sequence[BranchView], shares: Sequence[float], lang: str) -> go.Figure:
     names = [branch_name(v.kind, v.rate, lang) for v in views]
     fig = go.Figure(go.Bar(x=names, y=list(shares), marker_color=list(BRANCH_COLOURS), texttemplate="%{y:.1%}"))
-    fig.update_layout(height=300, margin=dict(t=40, b=30), title=text("aspp.fig.shares_title", lang),
-                      yaxis=dict(tickformat=".0%", title=text("aspp.fig.share", lang)))
+    fig.update_layout(
+        height=300,
+        margin=dict(t=40, b=30),
+        title=text("aspp.fig.shares_title", lang),
+        yaxis=dict(tickformat=".0%", title=text("aspp.fig.share", lang)),
+    )
     return fig
 
 
 def ablation_figure(photo: np.ndarray, own: np.ndarray, result: Ablation, lang: str) -> go.Figure:
     """The photo, the network's label map, the map with the muted branch, and the pixels that changed."""
-    changed = np.where(result.changed[..., None], np.array([230, 25, 75], dtype=np.uint8),
-                       (photo // 3 + 150).astype(np.uint8))  # changed pixels in red over a faded photo
-    titles = [text("aspp.fig.photo", lang), text("aspp.fig.own_labels", lang), text("aspp.fig.muted_labels", lang),
-              text("aspp.fig.changed", lang, n=result.changed_pixels, pct=f"{result.changed_fraction:.1%}")]
+    changed = np.where(
+        result.changed[..., None], np.array([230, 25, 75], dtype=np.uint8), (photo // 3 + 150).astype(np.uint8)
+    )  # changed pixels in red over a faded photo
+    titles = [
+        text("aspp.fig.photo", lang),
+        text("aspp.fig.own_labels", lang),
+        text("aspp.fig.muted_labels", lang),
+        text("aspp.fig.changed", lang, n=result.changed_pixels, pct=f"{result.changed_fraction:.1%}"),
+    ]
     fig = make_subplots(rows=1, cols=4, subplot_titles=titles, horizontal_spacing=0.02)
     for col, rgb in enumerate((photo, label_image(own), label_image(result.labels), changed), start=1):
         fig.add_trace(go.Image(z=rgb, hoverinfo="skip"), row=1, col=col)

@@ -31,7 +31,7 @@ def padded_cells(geom: ConvGeometry, out_row: int, out_col: int) -> np.ndarray:
     cells = np.where(pad[:, None] | pad[None, :], PADDING, INPUT)  # (P, P)
     r0, c0 = geom.window_start(out_row), geom.window_start(out_col)
     span = geom.effective_kernel_size
-    window = cells[r0:r0 + span, c0:c0 + span]
+    window = cells[r0 : r0 + span, c0 : c0 + span]
     window[window == INPUT] = HOLE  # every in-window cell that is not a tap is a hole
     rows, cols = np.array(geom.taps(out_row)), np.array(geom.taps(out_col))
     on_pad = pad[rows][:, None] | pad[cols][None, :]
@@ -46,8 +46,16 @@ def _legend_text(lang: str) -> str:
 
 
 def _grid_heatmap(z: np.ndarray, colours: list[str], hover: str) -> go.Heatmap:
-    return go.Heatmap(z=z, zmin=-0.5, zmax=len(colours) - 0.5, colorscale=_discrete_scale(colours),
-                      showscale=False, xgap=1, ygap=1, hovertemplate=hover + "<extra></extra>")
+    return go.Heatmap(
+        z=z,
+        zmin=-0.5,
+        zmax=len(colours) - 0.5,
+        colorscale=_discrete_scale(colours),
+        showscale=False,
+        xgap=1,
+        ygap=1,
+        hovertemplate=hover + "<extra></extra>",
+    )
 
 
 def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int = 0) -> go.Figure:
@@ -55,16 +63,31 @@ def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int 
     hover = text("formula.fig.hover_cell", lang)
     fig = go.Figure(_grid_heatmap(padded_cells(geom, out_row, out_col), _CELL_COLOURS, hover))
     _square_axes(fig)
-    fig.update_layout(title=text("formula.fig.kernel_title", lang, k=geom.kernel_size, d=geom.dilation,
-                                 k_eff=geom.effective_kernel_size),
-                      annotations=[_legend_annotation(lang)], margin=dict(l=10, r=10, t=50, b=50), height=460)
+    fig.update_layout(
+        title=text(
+            "formula.fig.kernel_title", lang, k=geom.kernel_size, d=geom.dilation, k_eff=geom.effective_kernel_size
+        ),
+        annotations=[_legend_annotation(lang)],
+        margin=dict(l=10, r=10, t=50, b=50),
+        height=460,
+    )
     return fig
 
 
 def _heatmap_dict(z: np.ndarray, colours: list[str], hover: str, axes: str = "") -> dict:
-    return {"type": "heatmap", "z": z.tolist(), "zmin": -0.5, "zmax": len(colours) - 0.5,
-            "colorscale": _discrete_scale(colours), "showscale": False, "xgap": 1, "ygap": 1,
-            "hovertemplate": hover + "<extra></extra>", "xaxis": f"x{axes}", "yaxis": f"y{axes}"}
+    return {
+        "type": "heatmap",
+        "z": z.tolist(),
+        "zmin": -0.5,
+        "zmax": len(colours) - 0.5,
+        "colorscale": _discrete_scale(colours),
+        "showscale": False,
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": hover + "<extra></extra>",
+        "xaxis": f"x{axes}",
+        "yaxis": f"y{axes}",
+    }
 
 
 def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
@@ -85,48 +108,87 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
 
     cells, filled = grids(0)
     hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
-    title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False,
-             "font": {"size": 14}}
+    title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
     play = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     layout = {
-        "height": 580, "margin": {"l": 10, "r": 10, "t": 120, "b": 110},
-        "xaxis": {**hidden, "domain": [0, 0.55]}, "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x"},
+        "height": 580,
+        "margin": {"l": 10, "r": 10, "t": 120, "b": 110},
+        "xaxis": {**hidden, "domain": [0, 0.55]},
+        "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x"},
         "xaxis2": {**hidden, "domain": [0.63, 1]},
         "yaxis2": {**hidden, "autorange": "reversed", "scaleanchor": "x2"},
-        "annotations": [{**title, "x": 0.275, "text": text("formula.fig.padded_input", lang, size=size)},
-                        {**title, "x": 0.815, "text": text("formula.fig.output", lang, size=o)},
-                        _legend_annotation(lang, y=1.2)],
-        "updatemenus": [{"type": "buttons", "direction": "left", "x": 0, "y": -0.08, "xanchor": "left",
-                         "yanchor": "top", "buttons": [
-                             {"label": text("formula.fig.play", lang), "method": "animate", "args": [None, play]},
-                             {"label": text("formula.fig.pause", lang), "method": "animate",
-                              "args": [[None], pause]}]}],
-        "sliders": [{"x": 0.15, "y": -0.06, "len": 0.85,
-                     "currentvalue": {"prefix": text("formula.fig.position", lang)},
-                     "steps": [{"label": f"({r},{c})", "method": "animate",
-                                "args": [[str(i)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}
-                               for i, (r, c) in enumerate(positions)]}],
+        "annotations": [
+            {**title, "x": 0.275, "text": text("formula.fig.padded_input", lang, size=size)},
+            {**title, "x": 0.815, "text": text("formula.fig.output", lang, size=o)},
+            _legend_annotation(lang, y=1.2),
+        ],
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": -0.08,
+                "xanchor": "left",
+                "yanchor": "top",
+                "buttons": [
+                    {"label": text("formula.fig.play", lang), "method": "animate", "args": [None, play]},
+                    {"label": text("formula.fig.pause", lang), "method": "animate", "args": [[None], pause]},
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "x": 0.15,
+                "y": -0.06,
+                "len": 0.85,
+                "currentvalue": {"prefix": text("formula.fig.position", lang)},
+                "steps": [
+                    {
+                        "label": f"({r},{c})",
+                        "method": "animate",
+                        "args": [[str(i)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}],
+                    }
+                    for i, (r, c) in enumerate(positions)
+                ],
+            }
+        ],
     }
-    data = [_heatmap_dict(cells, _CELL_COLOURS, text("formula.fig.hover_cell", lang)),
-            _heatmap_dict(filled, _OUTPUT_COLOURS, text("formula.fig.hover_output", lang), axes="2")]
+    data = [
+        _heatmap_dict(cells, _CELL_COLOURS, text("formula.fig.hover_cell", lang)),
+        _heatmap_dict(filled, _OUTPUT_COLOURS, text("formula.fig.hover_output", lang), axes="2"),
+    ]
     frames = []
     for i in range(len(positions)):
         cells, filled = grids(i)
-        frames.append({"name": str(i), "traces": [0, 1],
-                       "data": [{"type": "heatmap", "z": cells.tolist()}, {"type": "heatmap", "z": filled.tolist()}]})
+        frames.append(
+            {
+                "name": str(i),
+                "traces": [0, 1],
+                "data": [{"type": "heatmap", "z": cells.tolist()}, {"type": "heatmap", "z": filled.tolist()}],
+            }
+        )
     return {"data": data, "layout": layout, "frames": frames}
 
 
 def _legend_annotation(lang: str, y: float = -0.12) -> dict:
-    return dict(text=_legend_text(lang), showarrow=False, xref="paper", yref="paper", x=0, y=y, xanchor="left",
-                font={"size": 13})
+    return dict(
+        text=_legend_text(lang),
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=y,
+        xanchor="left",
+        font={"size": 13},
+    )
 
 
 def _square_axes(fig: go.Figure) -> None:
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", constrain="domain")
+    fig.update_yaxes(
+        showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain"
+    )
     for n in (2,):
         if f"xaxis{n}" in fig.layout:
             fig.update_yaxes(scaleanchor=f"x{n}", row=1, col=n)

@@ -24,20 +24,31 @@ def label_image(labels: np.ndarray) -> np.ndarray:
 def stage_size_figure(shapes: Mapping[int, Sequence[StageShape]], input_size: int, lang: str) -> go.Figure:
     fig = go.Figure()
     for output_stride, stages in shapes.items():
-        fig.add_bar(x=[s.name for s in stages], y=[s.height for s in stages], text=[s.height for s in stages],
-                    name=text("output_stride.fig.os", lang, os=output_stride),
-                    marker_color=OS_COLOURS.get(output_stride))
-    fig.update_layout(barmode="group", height=360, margin=dict(t=50, b=40),
-                      title=text("output_stride.fig.stage_title", lang, size=input_size),
-                      yaxis_title=text("output_stride.fig.side", lang), legend=dict(orientation="h", y=-0.2))
+        fig.add_bar(
+            x=[s.name for s in stages],
+            y=[s.height for s in stages],
+            text=[s.height for s in stages],
+            name=text("output_stride.fig.os", lang, os=output_stride),
+            marker_color=OS_COLOURS.get(output_stride),
+        )
+    fig.update_layout(
+        barmode="group",
+        height=360,
+        margin=dict(t=50, b=40),
+        title=text("output_stride.fig.stage_title", lang, size=input_size),
+        yaxis_title=text("output_stride.fig.side", lang),
+        legend=dict(orientation="h", y=-0.2),
+    )
     return fig
 
 
-def label_maps_figure(photo: np.ndarray, maps: Sequence[tuple[int, tuple[int, int], np.ndarray]], lang: str
-                      ) -> go.Figure:
+def label_maps_figure(
+    photo: np.ndarray, maps: Sequence[tuple[int, tuple[int, int], np.ndarray]], lang: str
+) -> go.Figure:
     """The photo, then one label map per (output stride, logit grid (h, w), labels (H, W))."""
     titles = [text("output_stride.fig.photo", lang)] + [
-        text("output_stride.fig.labels_at", lang, os=os_, h=grid[0], w=grid[1]) for os_, grid, _ in maps]
+        text("output_stride.fig.labels_at", lang, os=os_, h=grid[0], w=grid[1]) for os_, grid, _ in maps
+    ]
     fig = make_subplots(rows=1, cols=len(maps) + 1, subplot_titles=titles, horizontal_spacing=0.02)
     fig.add_trace(go.Image(z=photo, hoverinfo="skip"), row=1, col=1)
     for col, (_os, _grid, labels) in enumerate(maps, start=2):
@@ -50,15 +61,33 @@ def label_maps_figure(photo: np.ndarray, maps: Sequence[tuple[int, tuple[int, in
 
 def cost_figure(costs: Mapping[str, Sequence[Cost]], lang: str) -> go.Figure:
     """GMACs and activation memory (MiB) per output stride, one bar group per backbone."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(text("output_stride.fig.macs", lang),
-                                                        text("output_stride.fig.memory", lang)))
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(text("output_stride.fig.macs", lang), text("output_stride.fig.memory", lang))
+    )
     for index, (name, rows) in enumerate(costs.items()):
         x = [text("output_stride.fig.os", lang, os=c.output_stride) for c in rows]
         colour = ("#1f77b4", "#ff7f0e")[index % 2]
-        fig.add_bar(x=x, y=[c.macs / 1e9 for c in rows], name=name, marker_color=colour, legendgroup=name,
-                    texttemplate="%{y:.0f}", row=1, col=1)
-        fig.add_bar(x=x, y=[c.activation_bytes / 2**20 for c in rows], name=name, marker_color=colour,
-                    legendgroup=name, showlegend=False, texttemplate="%{y:.0f}", row=1, col=2)
+        fig.add_bar(
+            x=x,
+            y=[c.macs / 1e9 for c in rows],
+            name=name,
+            marker_color=colour,
+            legendgroup=name,
+            texttemplate="%{y:.0f}",
+            row=1,
+            col=1,
+        )
+        fig.add_bar(
+            x=x,
+            y=[c.activation_bytes / 2**20 for c in rows],
+            name=name,
+            marker_color=colour,
+            legendgroup=name,
+            showlegend=False,
+            texttemplate="%{y:.0f}",
+            row=1,
+            col=2,
+        )
     fig.update_layout(barmode="group", height=340, margin=dict(t=50, b=30), legend=dict(orientation="h", y=-0.15))
     return fig
 
@@ -67,12 +96,23 @@ def rf_growth_figure(curves: Mapping[str, Sequence[tuple[str, int]]], input_size
     """Receptive-field size after each layer of the main path, one line per wiring."""
     fig = go.Figure()
     for label, points in curves.items():
-        fig.add_scatter(x=list(range(1, len(points) + 1)), y=[size for _, size in points], mode="lines",
-                        name=label, customdata=[name for name, _ in points],
-                        hovertemplate=text("output_stride.fig.rf_hover", lang) + "<extra></extra>")
-    fig.add_hline(y=input_size, line_dash="dot", annotation_text=text("output_stride.fig.input_line", lang,
-                                                                       size=input_size))
-    fig.update_layout(height=340, margin=dict(t=40, b=40), title=text("output_stride.fig.rf_title", lang),
-                      xaxis_title=text("output_stride.fig.layer", lang),
-                      yaxis_title=text("output_stride.fig.rf_size", lang), legend=dict(orientation="h", y=-0.25))
+        fig.add_scatter(
+            x=list(range(1, len(points) + 1)),
+            y=[size for _, size in points],
+            mode="lines",
+            name=label,
+            customdata=[name for name, _ in points],
+            hovertemplate=text("output_stride.fig.rf_hover", lang) + "<extra></extra>",
+        )
+    fig.add_hline(
+        y=input_size, line_dash="dot", annotation_text=text("output_stride.fig.input_line", lang, size=input_size)
+    )
+    fig.update_layout(
+        height=340,
+        margin=dict(t=40, b=40),
+        title=text("output_stride.fig.rf_title", lang),
+        xaxis_title=text("output_stride.fig.layer", lang),
+        yaxis_title=text("output_stride.fig.rf_size", lang),
+        legend=dict(orientation="h", y=-0.25),
+    )
     return fig

@@ -23,23 +23,34 @@ def resolution_figure(input_size: int, lang: str, *, log_y: bool = False) -> go.
     fig = go.Figure()
     for os in OUTPUT_STRIDES:
         sizes = stage_sizes(input_size, os)
-        fig.add_bar(x=stages, y=[input_size] + [s.size for s in sizes], name=text("overview.fig.os", lang, os=os),
-                    marker_color=_OS_COLOURS[os], text=[input_size] + [s.size for s in sizes],
-                    textposition="outside", cliponaxis=False,
-                    customdata=[[1, 1]] + [[s.stride, s.rate] for s in sizes],
-                    hovertemplate=text("overview.fig.hover_stage", lang) + "<extra></extra>")
-    fig.update_layout(barmode="group", height=420, margin=dict(l=10, r=10, t=60, b=10),
-                      title=text("overview.fig.resolution_title", lang, size=input_size),
-                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-                      yaxis_title=text("overview.fig.side_axis", lang))
+        fig.add_bar(
+            x=stages,
+            y=[input_size] + [s.size for s in sizes],
+            name=text("overview.fig.os", lang, os=os),
+            marker_color=_OS_COLOURS[os],
+            text=[input_size] + [s.size for s in sizes],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[[1, 1]] + [[s.stride, s.rate] for s in sizes],
+            hovertemplate=text("overview.fig.hover_stage", lang) + "<extra></extra>",
+        )
+    fig.update_layout(
+        barmode="group",
+        height=420,
+        margin=dict(l=10, r=10, t=60, b=10),
+        title=text("overview.fig.resolution_title", lang, size=input_size),
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        yaxis_title=text("overview.fig.side_axis", lang),
+    )
     fig.update_yaxes(type="log" if log_y else "linear")
     return fig
 
 
 def design_figure(design: str, lang: str) -> go.Figure:
     """The schematic of one of DESIGNS."""
-    draw = {"image_pyramid": _image_pyramid, "encoder_decoder": _encoder_decoder, "atrous": _atrous,
-            "spp": _spp}[design]
+    draw = {"image_pyramid": _image_pyramid, "encoder_decoder": _encoder_decoder, "atrous": _atrous, "spp": _spp}[
+        design
+    ]
     fig = go.Figure()
     fig.update_xaxes(range=_X_RANGE, visible=False, fixedrange=True)
     fig.update_yaxes(range=_Y_RANGE, visible=False, fixedrange=True)
@@ -48,11 +59,19 @@ def design_figure(design: str, lang: str) -> go.Figure:
     return fig
 
 
-def _box(fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, label: str = "",
-         font_colour: str = "#222") -> None:
+def _box(
+    fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, label: str = "", font_colour: str = "#222"
+) -> None:
     """A rectangle centred on (x, y), with an optional label inside."""
-    fig.add_shape(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2, fillcolor=colour,
-                  line=dict(color="#444", width=1))
+    fig.add_shape(
+        type="rect",
+        x0=x - w / 2,
+        x1=x + w / 2,
+        y0=y - h / 2,
+        y1=y + h / 2,
+        fillcolor=colour,
+        line=dict(color="#444", width=1),
+    )
     if label:
         _label(fig, x, y, label, colour=font_colour)
 
@@ -62,8 +81,21 @@ def _label(fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, co
 
 
 def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
-    fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
-                       showarrow=True, arrowhead=2, arrowwidth=1.4, arrowcolor="#555")
+    fig.add_annotation(
+        x=x1,
+        y=y1,
+        ax=x0,
+        ay=y0,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        text="",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.4,
+        arrowcolor="#555",
+    )
 
 
 def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) -> list[float]:
@@ -88,8 +120,14 @@ def _image_pyramid(fig: go.Figure, lang: str) -> None:
     _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour="#666")
     _box(fig, 9.0, 3.0, 1.6, 2.2, _MERGE, text("overview.fig.merge", lang))
     _arrow(fig, 9.8, 3.0, 10.3, 3.0)
-    fig.add_annotation(x=10.35, y=3.0, text=text("overview.fig.prediction", lang), showarrow=False, xanchor="left",
-                       font=dict(size=11, color="#222"))
+    fig.add_annotation(
+        x=10.35,
+        y=3.0,
+        text=text("overview.fig.prediction", lang),
+        showarrow=False,
+        xanchor="left",
+        font=dict(size=11, color="#222"),
+    )
 
 
 def _encoder_decoder(fig: go.Figure, lang: str) -> None:
@@ -101,9 +139,12 @@ def _encoder_decoder(fig: go.Figure, lang: str) -> None:
     for j, side in enumerate(decoder):
         i, k = encoder.index(side), len(encoder) + j  # the encoder map this decoder map reaches back to
         lift = 0.9 + 0.12 * (k - i)
-        fig.add_shape(type="path", line=dict(color="#d1495b", width=1.2, dash="dot"),
-                      path=f"M {xs[i]},{tops[i] + 0.1} Q {(xs[i] + xs[k]) / 2},{max(tops[i], tops[k]) + lift} "
-                           f"{xs[k]},{tops[k] + 0.1}")
+        fig.add_shape(
+            type="path",
+            line=dict(color="#d1495b", width=1.2, dash="dot"),
+            path=f"M {xs[i]},{tops[i] + 0.1} Q {(xs[i] + xs[k]) / 2},{max(tops[i], tops[k]) + lift} "
+            f"{xs[k]},{tops[k] + 0.1}",
+        )
     n = len(encoder)
     _label(fig, (xs[1] + xs[n - 1]) / 2, 5.75, text("overview.fig.encoder", lang))
     _label(fig, (xs[n] + xs[-1]) / 2, 5.75, text("overview.fig.decoder", lang))
@@ -130,9 +171,11 @@ def _spp(fig: go.Figure, lang: str) -> None:
     _box(fig, 2.9, 3.0, 1.8, 1.3, _NETWORK, text("overview.fig.dcnn", lang))
     _arrow(fig, 3.8, 3.0, 4.3, 3.0)
     _box(fig, 4.5, 3.0, 0.3, 1.2, _FEATURE)
-    branches = ([text("overview.fig.conv1x1", lang)]
-                + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES]
-                + [text("overview.fig.image_pooling", lang)])
+    branches = (
+        [text("overview.fig.conv1x1", lang)]
+        + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES]
+        + [text("overview.fig.image_pooling", lang)]
+    )
     ys = [5.3 - i * 1.15 for i in range(len(branches))]
     for y, branch in zip(ys, branches, strict=True):
         _arrow(fig, 4.65, 3.0, 5.8, y)

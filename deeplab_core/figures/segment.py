@@ -49,9 +49,16 @@ def class_shares(seg: Segmentation, lang: str) -> list[ClassShare]:
     """The classes present, largest first, with their share of the pixels."""
     counts = np.bincount(seg.labels.ravel(), minlength=len(seg.categories))  # (C,)
     total = seg.labels.size
-    rows = [ClassShare(int(i), seg.categories[i], class_name(seg.categories[i], lang),
-                       "#{:02x}{:02x}{:02x}".format(*PALETTE[i]), counts[i] / total)
-            for i in np.flatnonzero(counts)]
+    rows = [
+        ClassShare(
+            int(i),
+            seg.categories[i],
+            class_name(seg.categories[i], lang),
+            "#{:02x}{:02x}{:02x}".format(*PALETTE[i]),
+            counts[i] / total,
+        )
+        for i in np.flatnonzero(counts)
+    ]
     return sorted(rows, key=lambda row: -row.share)
 
 
@@ -91,17 +98,30 @@ def _hover_text(seg: Segmentation, rows: np.ndarray, cols: np.ndarray, lang: str
     labels = seg.labels[np.ix_(rows, cols)]  # (h, w)
     probability = seg.probabilities[np.ix_(rows, cols)]  # (h, w)
     template = text("segment.fig.hover", lang)
-    return [[template.format(name=names[label], p=f"{p:.1%}", x=int(x), y=int(y))
-             for label, p, x in zip(label_row, p_row, cols, strict=True)]
-            for label_row, p_row, y in zip(labels, probability, rows, strict=True)]
+    return [
+        [
+            template.format(name=names[label], p=f"{p:.1%}", x=int(x), y=int(y))
+            for label, p, x in zip(label_row, p_row, cols, strict=True)
+        ]
+        for label_row, p_row, y in zip(labels, probability, rows, strict=True)
+    ]
 
 
 def _layout(fig: go.Figure, seg: Segmentation, title: str, lang: str) -> go.Figure:
     if not seg.trained:
         title = f"{text('segment.fig.untrained_prefix', lang)} {title}"
-        fig.add_annotation(text=text("segment.fig.untrained_banner", lang), xref="paper", yref="paper", x=0.5,
-                           y=0.5, showarrow=False, font=dict(size=22, color="#b00020"), bgcolor="rgba(255,255,255,0.8)",
-                           bordercolor="#b00020", borderwidth=2)
+        fig.add_annotation(
+            text=text("segment.fig.untrained_banner", lang),
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font=dict(size=22, color="#b00020"),
+            bgcolor="rgba(255,255,255,0.8)",
+            bordercolor="#b00020",
+            borderwidth=2,
+        )
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=50, b=10), height=460)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
@@ -119,25 +139,43 @@ def overlay_figure(image: Image.Image, seg: Segmentation, opacity: float, lang: 
 def confidence_figure(seg: Segmentation, lang: str) -> go.Figure:
     """Top-1 probability per pixel (sampled), 0 to 1."""
     rows, cols = _grid(*seg.labels.shape)
-    fig = go.Figure(go.Heatmap(
-        z=seg.probabilities[np.ix_(rows, cols)], zmin=0.0, zmax=1.0, colorscale="Viridis",
-        text=_hover_text(seg, rows, cols, lang), hovertemplate="%{text}<extra></extra>",
-        colorbar=dict(title=text("segment.fig.confidence_axis", lang), tickformat=".0%")))
+    fig = go.Figure(
+        go.Heatmap(
+            z=seg.probabilities[np.ix_(rows, cols)],
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Viridis",
+            text=_hover_text(seg, rows, cols, lang),
+            hovertemplate="%{text}<extra></extra>",
+            colorbar=dict(title=text("segment.fig.confidence_axis", lang), tickformat=".0%"),
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, seg, text("segment.fig.confidence_title", lang), lang)
 
 
 def legend_figure(shares: list[ClassShare], trained: bool, lang: str) -> go.Figure:
     """The legend: one bar per class present, in its overlay colour, as long as its share of the pixels."""
-    fig = go.Figure(go.Bar(
-        x=[row.share for row in shares], y=[row.name for row in shares], orientation="h",
-        marker=dict(color=[row.colour for row in shares], line=dict(color="#333", width=1)),
-        text=[f"{row.share:.1%}" for row in shares], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=[row.share for row in shares],
+            y=[row.name for row in shares],
+            orientation="h",
+            marker=dict(color=[row.colour for row in shares], line=dict(color="#333", width=1)),
+            text=[f"{row.share:.1%}" for row in shares],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+        )
+    )
     title = text("segment.fig.legend_title" if trained else "segment.fig.legend_title_untrained", lang)
-    fig.update_layout(title=dict(text=title, font=dict(color="#222" if trained else "#b00020")),
-                      height=110 + 30 * len(shares), margin=dict(l=10, r=60, t=50, b=40))
-    fig.update_xaxes(title=text("segment.fig.share_axis", lang), tickformat=".0%",
-                     range=[0, max(row.share for row in shares) * 1.15])
+    fig.update_layout(
+        title=dict(text=title, font=dict(color="#222" if trained else "#b00020")),
+        height=110 + 30 * len(shares),
+        margin=dict(l=10, r=60, t=50, b=40),
+    )
+    fig.update_xaxes(
+        title=text("segment.fig.share_axis", lang), tickformat=".0%", range=[0, max(row.share for row in shares) * 1.15]
+    )
     fig.update_yaxes(autorange="reversed")
     return fig

@@ -14,8 +14,9 @@ class TorchConvResult:
     error: str | None  # torch's own message when it refused
 
 
-def torch_conv_output(input_size: int, kernel_size: int, *, stride: int = 1, padding: int = 0,
-                      dilation: int = 1) -> TorchConvResult:
+def torch_conv_output(
+    input_size: int, kernel_size: int, *, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> TorchConvResult:
     """Run F.conv2d on a (1, 1, i, i) zero tensor with a (1, 1, k, k) kernel."""
     try:
         x = torch.zeros(1, 1, input_size, input_size)  # (N, C, H, W)

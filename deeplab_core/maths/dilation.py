@@ -24,19 +24,18 @@ class ConvArithmeticError(ValueError):
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
     """k' = k + (k - 1)(d - 1): the span of a dilated kernel, holes included."""
     if kernel_size < 1:
-        raise ConvArithmeticError("kernel", f"Kernel size must be at least 1, got {kernel_size}.",
-                                  kernel_size=kernel_size)
+        raise ConvArithmeticError(
+            "kernel", f"Kernel size must be at least 1, got {kernel_size}.", kernel_size=kernel_size
+        )
     if dilation < 1:
         raise ConvArithmeticError("dilation", f"Dilation must be at least 1, got {dilation}.", dilation=dilation)
     return kernel_size + (kernel_size - 1) * (dilation - 1)
 
 
-def conv_output_size(input_size: int, kernel_size: int, *, stride: int = 1, padding: int = 0,
-                     dilation: int = 1) -> int:
+def conv_output_size(input_size: int, kernel_size: int, *, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """o = floor((i + 2p - k') / s) + 1, or ConvArithmeticError (a ValueError) saying what to change."""
     if input_size < 1:
-        raise ConvArithmeticError("input", f"Input size must be at least 1, got {input_size}.",
-                                  input_size=input_size)
+        raise ConvArithmeticError("input", f"Input size must be at least 1, got {input_size}.", input_size=input_size)
     if stride < 1:
         raise ConvArithmeticError("stride", f"Stride must be at least 1, got {stride}.", stride=stride)
     if padding < 0:
@@ -48,7 +47,10 @@ def conv_output_size(input_size: int, kernel_size: int, *, stride: int = 1, padd
             "too_large",
             f"The dilated kernel spans {k_eff} pixels but the padded input has only {padded}: "
             f"lower the dilation or kernel size, or add at least {(k_eff - input_size + 1) // 2} padding.",
-            effective=k_eff, padded=padded, needed=(k_eff - input_size + 1) // 2)
+            effective=k_eff,
+            padded=padded,
+            needed=(k_eff - input_size + 1) // 2,
+        )
     return (padded - k_eff) // stride + 1
 
 
@@ -74,8 +76,9 @@ class ConvGeometry:
 
     @property
     def output_size(self) -> int:
-        return conv_output_size(self.input_size, self.kernel_size, stride=self.stride,
-                                padding=self.padding, dilation=self.dilation)
+        return conv_output_size(
+            self.input_size, self.kernel_size, stride=self.stride, padding=self.padding, dilation=self.dilation
+        )
 
     def window_start(self, out_index: int) -> int:
         """Padded-input index of the first tap of output `out_index`."""

@@ -23,8 +23,9 @@ Weights = Literal["uniform", "random"]
 MAX_ERF_SIZE = 401  # input pixels per side; larger stacks are not measured (memory and time)
 
 
-def effective_receptive_field(layers: Sequence[ConvLayer], *, weights: Weights = "uniform", samples: int = 16,
-                              seed: int = 0) -> np.ndarray:
+def effective_receptive_field(
+    layers: Sequence[ConvLayer], *, weights: Weights = "uniform", samples: int = 16, seed: int = 0
+) -> np.ndarray:
     """(R, R) mean |d y / d x| of one output unit over its theoretical receptive field, summing to 1.
 
     The input is exactly one receptive field wide and unpadded, so the stack has exactly one output unit and

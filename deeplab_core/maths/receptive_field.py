@@ -84,7 +84,7 @@ def coverage(layers: Sequence[ConvLayer]) -> np.ndarray:
         k, s, d = layer.kernel_size, layer.stride, layer.dilation
         below = np.zeros((len(paths) - 1) * s + layer.effective_kernel_size, dtype=np.int64)
         for tap in range(k):
-            below[tap * d: tap * d + (len(paths) - 1) * s + 1: s] += paths
+            below[tap * d : tap * d + (len(paths) - 1) * s + 1 : s] += paths
         paths = below
     return paths
 
@@ -105,8 +105,9 @@ def output_sizes(layers: Sequence[ConvLayer], input_size: int) -> list[int]:
     sizes, size = [], input_size
     for index, layer in enumerate(layers):
         try:
-            size = conv_output_size(size, layer.kernel_size, stride=layer.stride, padding=layer.padding,
-                                    dilation=layer.dilation)
+            size = conv_output_size(
+                size, layer.kernel_size, stride=layer.stride, padding=layer.padding, dilation=layer.dilation
+            )
         except ValueError as exc:
             exc.layer = index + 1  # type: ignore[attr-defined]
             raise

@@ -25,8 +25,10 @@ def _check(feature_size: int, rate: int, kernel_size: int) -> None:
     if rate < 1:
         raise ValueError(f"The atrous rate must be at least 1 (1 is an ordinary convolution), got rate={rate}.")
     if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"The kernel size must be a positive odd number, so that padding = rate·(k − 1)/2 "
-                         f"keeps the map's size; got kernel_size={kernel_size}.")
+        raise ValueError(
+            f"The kernel size must be a positive odd number, so that padding = rate·(k − 1)/2 "
+            f"keeps the map's size; got kernel_size={kernel_size}."
+        )
 
 
 def axis_tap_validity(feature_size: int, rate: int, kernel_size: int = 3) -> np.ndarray:
@@ -87,12 +89,17 @@ def valid_weight_curves(feature_size: int, rates, kernel_size: int = 3) -> Weigh
     hist = (per_axis[:, :, None] == np.arange(kernel_size + 1)).sum(axis=1)  # (R, k+1) positions per count
     pairs = hist[:, :, None] * hist[:, None, :]  # (R, k+1, k+1) positions with (row count a, column count b)
     product = np.outer(np.arange(kernel_size + 1), np.arange(kernel_size + 1))  # (k+1, k+1) a·b
-    totals = np.zeros((len(rates), kernel_size ** 2 + 1), dtype=np.int64)  # (R, k²+1)
+    totals = np.zeros((len(rates), kernel_size**2 + 1), dtype=np.int64)  # (R, k²+1)
     for count in np.unique(product):
         totals[:, count] = pairs[:, product == count].sum(axis=1)
     present = np.flatnonzero(totals.any(axis=0))
-    return WeightCurves(feature_size=feature_size, kernel_size=kernel_size, rates=rates, counts=present,
-                        fractions=totals[:, present] / feature_size ** 2)
+    return WeightCurves(
+        feature_size=feature_size,
+        kernel_size=kernel_size,
+        rates=rates,
+        counts=present,
+        fractions=totals[:, present] / feature_size**2,
+    )
 
 
 def tap_validity_at(feature_size: int, rate: int, row: int, col: int, kernel_size: int = 3) -> np.ndarray:
@@ -135,5 +142,9 @@ def check_with_torch(feature_size: int, rate: int, kernel_size: int = 3) -> Torc
     valid = axis_tap_validity(feature_size, rate, kernel_size)  # (n, k)
     masks = valid.T[:, None, :, None] & valid.T[None, :, None, :]  # (k, k, H, W)
     torch_counts, torch_masks = torch_valid_taps(feature_size, rate, kernel_size)
-    return TorchCheck(positions=counts.size, taps=masks.size, count_mismatches=int((torch_counts != counts).sum()),
-                      tap_mismatches=int((torch_masks != masks).sum()))
+    return TorchCheck(
+        positions=counts.size,
+        taps=masks.size,
+        count_mismatches=int((torch_counts != counts).sum()),
+        tap_mismatches=int((torch_masks != masks).sum()),
+    )

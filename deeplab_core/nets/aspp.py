@@ -65,8 +65,13 @@ class SeedASPP(nn.Module):
         size = x.shape[2:]
         image_features = self.conv(self.mean(x))  # (B, depth, 1, 1)
         image_features = F.interpolate(image_features, size=size, mode="bilinear", align_corners=False)
-        branches = [image_features, self.atrous_block1(x), self.atrous_block6(x), self.atrous_block12(x),
-                    self.atrous_block18(x)]  # 5 × (B, depth, H, W)
+        branches = [
+            image_features,
+            self.atrous_block1(x),
+            self.atrous_block6(x),
+            self.atrous_block12(x),
+            self.atrous_block18(x),
+        ]  # 5 × (B, depth, H, W)
         return self.conv_1x1_output(torch.cat(branches, dim=1))  # (B, depth, H, W)
 
 
@@ -74,16 +79,23 @@ class AtrousConv(nn.Sequential):
     """A 3×3 atrous convolution at `rate`, padded by `rate` so the map keeps its size, then BN and ReLU."""
 
     def __init__(self, in_channels: int, out_channels: int, rate: int) -> None:
-        super().__init__(nn.Conv2d(in_channels, out_channels, 3, padding=rate, dilation=rate, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.ReLU())
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, 3, padding=rate, dilation=rate, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+        )
 
 
 class ImagePooling(nn.Sequential):
     """Image-level features: the map's average, a 1×1 convolution with BN and ReLU, spread back over the map."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__(nn.AdaptiveAvgPool2d(1), nn.Conv2d(in_channels, out_channels, 1, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.ReLU())
+        super().__init__(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(in_channels, out_channels, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = super().forward(x)  # (B, out, 1, 1)
@@ -93,16 +105,25 @@ class ImagePooling(nn.Sequential):
 class ASPP(nn.Module):
     """DeepLabv3's ASPP with BN after every branch and after the projection; branch outputs can be muted."""
 
-    def __init__(self, in_channels: int, atrous_rates: Sequence[int] = (6, 12, 18), out_channels: int = 256
-                 ) -> None:
+    def __init__(self, in_channels: int, atrous_rates: Sequence[int] = (6, 12, 18), out_channels: int = 256) -> None:
         super().__init__()
         self.atrous_rates = tuple(atrous_rates)
-        conv1x1 = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels),
-                                nn.ReLU())
-        self.convs = nn.ModuleList([conv1x1, *(AtrousConv(in_channels, out_channels, r) for r in self.atrous_rates),
-                                    ImagePooling(in_channels, out_channels)])
-        self.project = nn.Sequential(nn.Conv2d(len(self.convs) * out_channels, out_channels, 1, bias=False),
-                                     nn.BatchNorm2d(out_channels), nn.ReLU(), nn.Dropout(0.5))
+        conv1x1 = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU()
+        )
+        self.convs = nn.ModuleList(
+            [
+                conv1x1,
+                *(AtrousConv(in_channels, out_channels, r) for r in self.atrous_rates),
+                ImagePooling(in_channels, out_channels),
+            ]
+        )
+        self.project = nn.Sequential(
+            nn.Conv2d(len(self.convs) * out_channels, out_channels, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+        )
 
     def branches(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [conv(x) for conv in self.convs]  # each (B, out, H, W)
@@ -121,8 +142,11 @@ def fuse(aspp: nn.Module, branches: Sequence[torch.Tensor], mute: Collection[int
 
 def atrous_rates(aspp: nn.Module) -> tuple[int, ...]:
     """The rates of an ASPP's 3×3 branches, read from the convolutions (torchvision's or this one)."""
-    return tuple(branch[0].dilation[0] for branch in aspp.convs
-                 if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3))
+    return tuple(
+        branch[0].dilation[0]
+        for branch in aspp.convs
+        if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)
+    )
 
 
 def from_torchvision(aspp: nn.Module) -> ASPP:

@@ -38,8 +38,10 @@ def probe(model: nn.Module, x: torch.Tensor) -> AsppProbe:
     aspp = model.classifier[0]
     outputs: dict[int, torch.Tensor] = {}
     features: list[tuple[int, ...]] = []
-    hooks = [branch.register_forward_hook(lambda _m, _i, out, i=i: outputs.__setitem__(i, out))
-             for i, branch in enumerate(aspp.convs)]
+    hooks = [
+        branch.register_forward_hook(lambda _m, _i, out, i=i: outputs.__setitem__(i, out))
+        for i, branch in enumerate(aspp.convs)
+    ]
     hooks.append(model.backbone.register_forward_hook(lambda _m, _i, out: features.append(tuple(out["out"].shape))))
     try:
         with torch.no_grad():
@@ -47,13 +49,18 @@ def probe(model: nn.Module, x: torch.Tensor) -> AsppProbe:
     finally:
         for hook in hooks:
             hook.remove()
-    return AsppProbe(branches=tuple(outputs[i] for i in range(len(aspp.convs))), features_shape=features[0][1:],
-                     input_size=tuple(x.shape[-2:]), labels=logits[0].argmax(0).cpu().numpy(),
-                     rates=atrous_rates(aspp))
+    return AsppProbe(
+        branches=tuple(outputs[i] for i in range(len(aspp.convs))),
+        features_shape=features[0][1:],
+        input_size=tuple(x.shape[-2:]),
+        labels=logits[0].argmax(0).cpu().numpy(),
+        rates=atrous_rates(aspp),
+    )
 
 
-def head_logits(model: nn.Module, branches: Sequence[torch.Tensor], size: tuple[int, int],
-                mute: Collection[int] = ()) -> torch.Tensor:
+def head_logits(
+    model: nn.Module, branches: Sequence[torch.Tensor], size: tuple[int, int], mute: Collection[int] = ()
+) -> torch.Tensor:
     """(1, C, H, W) logits from kept branch outputs: projection, the head's last layers, bilinear upsampling."""
     with torch.no_grad():
         x = fuse(model.classifier[0], branches, mute)  # (1, 256, h, w)
@@ -97,8 +104,15 @@ def branch_views(seen: AsppProbe, k: int = 3) -> list[BranchView]:
     for kind, out in zip(BRANCH_KINDS, seen.branches, strict=True):
         maps = out[0].float().cpu()  # (256, h, w)
         strongest = maps.mean(dim=(1, 2)).topk(k).indices  # (k,)
-        views.append(BranchView(kind, next(rates) if kind == "atrous" else None, maps.mean(0).numpy(),
-                                tuple(int(c) for c in strongest), maps[strongest].numpy()))
+        views.append(
+            BranchView(
+                kind,
+                next(rates) if kind == "atrous" else None,
+                maps.mean(0).numpy(),
+                tuple(int(c) for c in strongest),
+                maps[strongest].numpy(),
+            )
+        )
     return views
 
 
@@ -108,8 +122,10 @@ def projection_shares(aspp: nn.Module, branches: Sequence[torch.Tensor]) -> list
     weight = aspp.project[0].weight  # (256, 5·256, 1, 1)
     width = branches[0].shape[1]
     with torch.no_grad():
-        norms = [F.conv2d(b, weight[:, i * width:(i + 1) * width]).norm().item()  # (1, 256, h, w) → scalar
-                 for i, b in enumerate(branches)]
+        norms = [
+            F.conv2d(b, weight[:, i * width : (i + 1) * width]).norm().item()  # (1, 256, h, w) → scalar
+            for i, b in enumerate(branches)
+        ]
     total = sum(norms)
     return [n / total if total else 0.0 for n in norms]
 
@@ -126,8 +142,9 @@ class ModuleRun:
 SEED_ORDER = ("pooling", "conv1x1", "atrous", "atrous", "atrous")  # torch.cat order in the seed's forward
 
 
-def run_both(in_channels: int, size: int, depth: int = 256, rates: tuple[int, ...] = (6, 12, 18),
-             seed: int = 0) -> tuple[ModuleRun, ModuleRun]:
+def run_both(
+    in_channels: int, size: int, depth: int = 256, rates: tuple[int, ...] = (6, 12, 18), seed: int = 0
+) -> tuple[ModuleRun, ModuleRun]:
     """The seed note's ASPP and DeepLabv3's (BN) ASPP on the same random (1, in_channels, size, size) map.
 
     A pre-hook on each module's output 1×1 convolution sees the concatenation and splits it back into branches."""
@@ -136,8 +153,10 @@ def run_both(in_channels: int, size: int, depth: int = 256, rates: tuple[int, ..
     seed_aspp = SeedASPP(in_channels, depth).eval()
     bn_aspp = BatchNormASPP(in_channels, rates, depth).eval()
     runs = []
-    for name, module, projection, order in (("seed", seed_aspp, seed_aspp.conv_1x1_output, SEED_ORDER),
-                                            ("deeplabv3", bn_aspp, bn_aspp.project[0], BRANCH_KINDS)):
+    for name, module, projection, order in (
+        ("seed", seed_aspp, seed_aspp.conv_1x1_output, SEED_ORDER),
+        ("deeplabv3", bn_aspp, bn_aspp.project[0], BRANCH_KINDS),
+    ):
         seen: list[torch.Tensor] = []
         hook = projection.register_forward_pre_hook(lambda _m, inputs, seen=seen: seen.append(inputs[0]))
         try:
@@ -146,10 +165,15 @@ def run_both(in_channels: int, size: int, depth: int = 256, rates: tuple[int, ..
         finally:
             hook.remove()
         parts = seen[0].split(depth, dim=1)  # 5 × (1, depth, H, W)
-        runs.append(ModuleRun(name, sum(p.numel() for p in module.parameters()),
-                              sum(isinstance(m, nn.BatchNorm2d) for m in module.modules()),
-                              tuple((kind, tuple(p.shape)) for kind, p in zip(order, parts, strict=True)),
-                              tuple(out.shape)))
+        runs.append(
+            ModuleRun(
+                name,
+                sum(p.numel() for p in module.parameters()),
+                sum(isinstance(m, nn.BatchNorm2d) for m in module.modules()),
+                tuple((kind, tuple(p.shape)) for kind, p in zip(order, parts, strict=True)),
+                tuple(out.shape),
+            )
+        )
     return runs[0], runs[1]
 
 
@@ -168,15 +192,22 @@ def describe_aspp(aspp: nn.Module) -> tuple[list[BranchInfo], BranchInfo]:
 
     def info(kind: str, seq: nn.Sequential) -> BranchInfo:
         conv = next(m for m in seq if isinstance(m, nn.Conv2d))
-        return BranchInfo(kind, conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.dilation[0],
-                          any(isinstance(m, nn.BatchNorm2d) for m in seq))
+        return BranchInfo(
+            kind,
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size[0],
+            conv.dilation[0],
+            any(isinstance(m, nn.BatchNorm2d) for m in seq),
+        )
 
-    return ([info(kind, branch) for kind, branch in zip(BRANCH_KINDS, aspp.convs, strict=True)],
-            info("projection", aspp.project))
+    return (
+        [info(kind, branch) for kind, branch in zip(BRANCH_KINDS, aspp.convs, strict=True)],
+        info("projection", aspp.project),
+    )
 
 
-def network_input(image: Image.Image, spec, short_side: int, device: torch.device
-                  ) -> tuple[torch.Tensor, np.ndarray]:
+def network_input(image: Image.Image, spec, short_side: int, device: torch.device) -> tuple[torch.Tensor, np.ndarray]:
     """The preprocessed (1, 3, h, w) input (segmentation.preprocess) and the photo as the network sees it (h, w, 3)."""
     h, w = network_size(image.width, image.height, short_side)
     return preprocess(image, spec, short_side, device), np.asarray(image.resize((w, h), Image.Resampling.BILINEAR))

@@ -38,9 +38,11 @@ class WeightsUnavailableError(RuntimeError):
     """The pretrained file is not cached and could not be fetched. Carries what a page needs to explain it."""
 
     def __init__(self, name: str, path: Path, url: str, cause: str) -> None:
-        super().__init__(f"{path.name} is not in the torch hub cache ({path.parent}) and could not be "
-                         f"downloaded from {url}: {cause}. Fetch it on a machine with internet access with "
-                         f"`{fetch_command(name)}`, or copy the file to {path}.")
+        super().__init__(
+            f"{path.name} is not in the torch hub cache ({path.parent}) and could not be "
+            f"downloaded from {url}: {cause}. Fetch it on a machine with internet access with "
+            f"`{fetch_command(name)}`, or copy the file to {path}."
+        )
         self.name, self.path, self.url, self.cause = name, path, url, cause
 
 

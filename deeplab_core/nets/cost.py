@@ -60,13 +60,18 @@ def count_cost(model: nn.Module, input_size: int) -> Cost:
             hook.remove()
     flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
     root = type(model).__name__
-    return Cost(output_stride=output_stride_of(model), input_size=input_size, feature_size=feature[0],
-                backbone_macs=flops.get(f"{root}.backbone", 0) // 2, head_macs=flops.get(f"{root}.classifier", 0) // 2,
-                activation_bytes=sum(sizes), conv_outputs=len(sizes))
+    return Cost(
+        output_stride=output_stride_of(model),
+        input_size=input_size,
+        feature_size=feature[0],
+        backbone_macs=flops.get(f"{root}.backbone", 0) // 2,
+        head_macs=flops.get(f"{root}.classifier", 0) // 2,
+        activation_bytes=sum(sizes),
+        conv_outputs=len(sizes),
+    )
 
 
-def cost_by_output_stride(model: nn.Module, input_size: int, multi_grid: tuple[int, ...] = (1, 1, 1)
-                          ) -> list[Cost]:
+def cost_by_output_stride(model: nn.Module, input_size: int, multi_grid: tuple[int, ...] = (1, 1, 1)) -> list[Cost]:
     """count_cost at output stride 32, 16 and 8. Re-wires `model` in place: pass a twin (network_inspect.architecture),
     never a model other code is using."""
     costs = []

@@ -49,5 +49,11 @@ def describe_device(device: str | torch.device | None = None) -> DeviceInfo:
         name, memory = props.name, props.total_memory / 2**30
     elif dev.type == "mps":
         name = "Apple GPU (MPS)"
-    return DeviceInfo(kind=dev.type, name=name, memory_gib=memory, threads=torch.get_num_threads(),
-                      torch_version=torch.__version__, torchvision_version=torchvision.__version__)
+    return DeviceInfo(
+        kind=dev.type,
+        name=name,
+        memory_gib=memory,
+        threads=torch.get_num_threads(),
+        torch_version=torch.__version__,
+        torchvision_version=torchvision.__version__,
+    )

@@ -34,8 +34,9 @@ def architecture(name: str, output_stride: int = 8, multi_grid: Sequence[int] = 
     Running it costs no arithmetic, so shapes and operation counts at 513×513 are instant on any machine."""
     builder = getattr(tv_segmentation, f"deeplabv3_{name}")
     with torch.device("meta"):
-        model = builder(weights=None, weights_backbone=None, num_classes=len(weights_enum(name).meta["categories"]),
-                        aux_loss=False)
+        model = builder(
+            weights=None, weights_backbone=None, num_classes=len(weights_enum(name).meta["categories"]), aux_loss=False
+        )
     model.aux_classifier = None
     if name in RESNETS:
         set_output_stride(model, output_stride, multi_grid)
@@ -58,8 +59,12 @@ def stage_shapes(model: nn.Module, input_size: int) -> list[StageShape]:
     """Run the model's backbone on a square input and record each stage's output shape with forward hooks."""
     backbone = model.backbone
     seen: dict[str, tuple[int, ...]] = {}
-    hooks = [getattr(backbone, name).register_forward_hook(
-        lambda _m, _i, out, name=name: seen.__setitem__(name, tuple(out.shape))) for name in STAGES]
+    hooks = [
+        getattr(backbone, name).register_forward_hook(
+            lambda _m, _i, out, name=name: seen.__setitem__(name, tuple(out.shape))
+        )
+        for name in STAGES
+    ]
     try:
         with torch.no_grad():
             backbone(torch.zeros(1, 3, input_size, input_size, device=_device(model)))  # (1, 3, H, W)
@@ -99,8 +104,11 @@ class BlockRate:
 
 def dilation_table(model: nn.Module) -> list[BlockRate]:
     """Every layer3/layer4 block's 3×3 convolution, as the modules are wired now (after set_output_stride)."""
-    return [BlockRate(stage, index, block.conv2.stride[0], block.conv2.dilation[0], block.conv2.padding[0])
-            for stage in ("layer3", "layer4") for index, block in enumerate(getattr(model.backbone, stage))]
+    return [
+        BlockRate(stage, index, block.conv2.stride[0], block.conv2.dilation[0], block.conv2.padding[0])
+        for stage in ("layer3", "layer4")
+        for index, block in enumerate(getattr(model.backbone, stage))
+    ]
 
 
 @dataclass(frozen=True)
@@ -115,8 +123,10 @@ def backbone_layers(model: nn.Module) -> list[NamedLayer]:
     backbone = model.backbone
 
     def layer(name: str, module: nn.Module) -> NamedLayer:
-        return NamedLayer(name, ConvLayer(_pair(module.kernel_size), _pair(module.stride), _pair(module.dilation),
-                                          _pair(module.padding)))
+        return NamedLayer(
+            name,
+            ConvLayer(_pair(module.kernel_size), _pair(module.stride), _pair(module.dilation), _pair(module.padding)),
+        )
 
     layers = [layer("conv1", backbone.conv1), layer("maxpool", backbone.maxpool)]
     for stage in STAGES[2:]:
@@ -128,16 +138,20 @@ def backbone_layers(model: nn.Module) -> list[NamedLayer]:
 def aspp_layers(model: nn.Module) -> list[NamedLayer]:
     """The ASPP's 3×3 atrous convolutions, each a possible last layer after the backbone."""
     aspp = model.classifier[0]
-    return [NamedLayer(f"aspp.convs.{i}", ConvLayer(3, 1, branch[0].dilation[0], branch[0].padding[0]))
-            for i, branch in enumerate(aspp.convs)
-            if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)]
+    return [
+        NamedLayer(f"aspp.convs.{i}", ConvLayer(3, 1, branch[0].dilation[0], branch[0].padding[0]))
+        for i, branch in enumerate(aspp.convs)
+        if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)
+    ]
 
 
 def stage_strides(model: nn.Module) -> list[int]:
     """Input pixels between neighbouring cells after each stage: the product of the strides so far (the jump)."""
     layers = backbone_layers(model)
-    jumps = {named.name.split(".")[0]: record.jump
-             for named, record in zip(layers, receptive_field([n.layer for n in layers]), strict=True)}
+    jumps = {
+        named.name.split(".")[0]: record.jump
+        for named, record in zip(layers, receptive_field([n.layer for n in layers]), strict=True)
+    }
     return [jumps[name] for name in STAGES]
 
 

@@ -30,8 +30,11 @@ from deeplab_core.nets.checkpoints import Progress, pretrained_state_dict, weigh
 from deeplab_core.nets.device import resolve_device
 
 MODEL_NAMES = ("mobilenet_v3_large", "resnet50", "resnet101")
-_BUILDERS = {"mobilenet_v3_large": deeplabv3_mobilenet_v3_large, "resnet50": deeplabv3_resnet50,
-             "resnet101": deeplabv3_resnet101}
+_BUILDERS = {
+    "mobilenet_v3_large": deeplabv3_mobilenet_v3_large,
+    "resnet50": deeplabv3_resnet50,
+    "resnet101": deeplabv3_resnet101,
+}
 OUTPUT_STRIDES = (8, 16, 32)
 ASPP_RATES = {8: (12, 24, 36), 16: (6, 12, 18), 32: (3, 6, 9)}  # the same field of view on every grid
 
@@ -52,8 +55,13 @@ class ModelSpec:
         return self.weights != "random"
 
 
-def load_model(name: str, *, weights: str | Path = "pretrained", device: str | torch.device | None = None,
-               progress: Progress | None = None) -> nn.Module:
+def load_model(
+    name: str,
+    *,
+    weights: str | Path = "pretrained",
+    device: str | torch.device | None = None,
+    progress: Progress | None = None,
+) -> nn.Module:
     """A DeepLabv3 in eval mode on `device`, without the auxiliary head, with `model.spec` describing it.
 
     weights: "pretrained" (torch hub cache, downloaded when missing), "random" (untrained: shapes and timing
@@ -62,8 +70,9 @@ def load_model(name: str, *, weights: str | Path = "pretrained", device: str | t
     if name not in MODEL_NAMES:
         raise ValueError(f"Unknown model {name!r}; choose one of {MODEL_NAMES}.")
     enum = weights_enum(name)
-    model = _BUILDERS[name](weights=None, weights_backbone=None, num_classes=len(enum.meta["categories"]),
-                            aux_loss=True)
+    model = _BUILDERS[name](
+        weights=None, weights_backbone=None, num_classes=len(enum.meta["categories"]), aux_loss=True
+    )
     if weights == "pretrained":
         state = pretrained_state_dict(name, progress)
     elif weights == "random":
@@ -76,8 +85,14 @@ def load_model(name: str, *, weights: str | Path = "pretrained", device: str | t
         model.load_state_dict(state)
     model.aux_classifier = None  # training-only head: half a ResNet stage of work we never look at
     preset = enum.transforms()
-    model.spec = ModelSpec(name=name, weights=str(weights), categories=tuple(enum.meta["categories"]),
-                           resize_size=int(preset.resize_size[0]), mean=tuple(preset.mean), std=tuple(preset.std))
+    model.spec = ModelSpec(
+        name=name,
+        weights=str(weights),
+        categories=tuple(enum.meta["categories"]),
+        resize_size=int(preset.resize_size[0]),
+        mean=tuple(preset.mean),
+        std=tuple(preset.std),
+    )
     return model.eval().to(resolve_device(device))
 
 
@@ -105,8 +120,9 @@ def _set_stage(stage: nn.Sequential, stride: int, rates: Sequence[int]) -> None:
         _set_rate(block.conv2, rate)
 
 
-def stage_rates(output_stride: int, multi_grid: Sequence[int], blocks3: int, blocks4: int
-                ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def stage_rates(
+    output_stride: int, multi_grid: Sequence[int], blocks3: int, blocks4: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Per-block rates of layer3 and layer4. Without multi-grid, the first block of a dilated stage keeps the
     rate in force before it (torchvision's `previous_dilation`, which the pretrained weights were trained with);
     with multi-grid every block4 unit gets unit rate × stage rate, as the paper defines it."""
@@ -139,5 +155,6 @@ def set_output_stride(model: nn.Module, output_stride: int, multi_grid: Sequence
 
 def block_dilations(model: nn.Module) -> dict[str, tuple[int, ...]]:
     """The 3×3 rate of every block in layer3 and layer4, read from the modules themselves."""
-    return {name: tuple(block.conv2.dilation[0] for block in getattr(model.backbone, name))
-            for name in ("layer3", "layer4")}
+    return {
+        name: tuple(block.conv2.dilation[0] for block in getattr(model.backbone, name)) for name in ("layer3", "layer4")
+    }

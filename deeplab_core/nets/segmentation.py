@@ -131,10 +131,20 @@ def segment(model: nn.Module, image: Image.Image, *, short_side: int | None = No
         labels, probability = top1(logits, size)  # (H, W), (H, W)
         labels_np, probability_np = labels.cpu().numpy(), probability.cpu().numpy()
     done = time.perf_counter()
-    timings = Timings(preprocess_ms=1e3 * (prepared - start), inference_ms=1e3 * (inferred - prepared),
-                      postprocess_ms=1e3 * (done - inferred), device=device.type)
-    return Segmentation(labels=labels_np, probabilities=probability_np, categories=spec.categories,
-                        network_size=tuple(x.shape[-2:]), trained=spec.trained, timings=timings)
+    timings = Timings(
+        preprocess_ms=1e3 * (prepared - start),
+        inference_ms=1e3 * (inferred - prepared),
+        postprocess_ms=1e3 * (done - inferred),
+        device=device.type,
+    )
+    return Segmentation(
+        labels=labels_np,
+        probabilities=probability_np,
+        categories=spec.categories,
+        network_size=tuple(x.shape[-2:]),
+        trained=spec.trained,
+        timings=timings,
+    )
 
 
 def reference_logits(model: nn.Module, image: Image.Image, *, short_side: int | None = None) -> torch.Tensor:
@@ -147,8 +157,9 @@ def reference_logits(model: nn.Module, image: Image.Image, *, short_side: int | 
         return model(x)["out"]  # (1, C, h, w)
 
 
-def reference_segment(model: nn.Module, image: Image.Image, *, short_side: int | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def reference_segment(
+    model: nn.Module, image: Image.Image, *, short_side: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and top-1 probability (H, W) the textbook way: upsample, full softmax, max."""
     logits = reference_logits(model, image, short_side=short_side)  # (1, C, h, w)
     with torch.inference_mode():

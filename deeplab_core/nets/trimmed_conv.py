@@ -25,8 +25,13 @@ class TrimmedAtrousConv(nn.Module):
     def __init__(self, conv: nn.Conv2d) -> None:
         super().__init__()
         kh, kw = conv.kernel_size
-        if conv.stride != (1, 1) or kh % 2 == 0 or kw % 2 == 0 or conv.groups != 1 or \
-                conv.padding != (conv.dilation[0] * (kh - 1) // 2, conv.dilation[1] * (kw - 1) // 2):
+        if (
+            conv.stride != (1, 1)
+            or kh % 2 == 0
+            or kw % 2 == 0
+            or conv.groups != 1
+            or conv.padding != (conv.dilation[0] * (kh - 1) // 2, conv.dilation[1] * (kw - 1) // 2)
+        ):
             raise ValueError("TrimmedAtrousConv needs a stride-1, odd-kernel, size-preserving convolution.")
         self.conv = conv
 
@@ -37,7 +42,7 @@ class TrimmedAtrousConv(nn.Module):
         ch, cw = (kh - 1) // 2, (kw - 1) // 2
         if (mh, mw) == (ch, cw):
             return self.conv(x)
-        weight = self.conv.weight[:, :, ch - mh:ch + mh + 1, cw - mw:cw + mw + 1]
+        weight = self.conv.weight[:, :, ch - mh : ch + mh + 1, cw - mw : cw + mw + 1]
         return F.conv2d(x, weight, self.conv.bias, padding=(mh * dh, mw * dw), dilation=(dh, dw))
 
 

@@ -28,8 +28,14 @@ def weights_source(name: str) -> str:
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def get_model(name: str, weights: str, device: str, output_stride: int | None = None,
-              multi_grid: tuple[int, ...] = (1, 1, 1), _progress: Progress | None = None):
+def get_model(
+    name: str,
+    weights: str,
+    device: str,
+    output_stride: int | None = None,
+    multi_grid: tuple[int, ...] = (1, 1, 1),
+    _progress: Progress | None = None,
+):
     """A cached model; output_stride None keeps torchvision's own wiring (OS 8 for ResNets)."""
     model = load_model(name, weights=weights, device=device, progress=_progress)
     if output_stride is not None:

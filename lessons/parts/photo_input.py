@@ -29,12 +29,19 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
     """The chosen photo and a key that identifies it (sample name or the upload's digest); None until there is one."""
     source = choice(f"{prefix}_photo_source", f"{ns}.photo.source", SOURCES, format_key=f"{ns}.photo.source_name")
     if source == "sample":
-        name = st.selectbox(t(f"{ns}.photo.sample"), list(SAMPLES), key=f"{prefix}_photo_sample",
-                            format_func=labels_now(SAMPLES, lambda n: SAMPLES[n].label(language())))
+        name = st.selectbox(
+            t(f"{ns}.photo.sample"),
+            list(SAMPLES),
+            key=f"{prefix}_photo_sample",
+            format_func=labels_now(SAMPLES, lambda n: SAMPLES[n].label(language())),
+        )
         return _sample(name), f"sample:{name}"
     if source == "upload":
-        file = st.file_uploader(t(f"{ns}.photo.upload"), type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif",
-                                                                "tiff"], key=f"{prefix}_photo_upload")
+        file = st.file_uploader(
+            t(f"{ns}.photo.upload"),
+            type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
+            key=f"{prefix}_photo_upload",
+        )
     else:
         file = st.camera_input(t(f"{ns}.photo.camera"), key=f"{prefix}_photo_camera")
     if file is None:

@@ -28,14 +28,27 @@ def controls(device: str) -> Settings:
     cols = st.columns([2, 2, 1, 1])
     default = MODEL_NAMES.index("resnet101" if device == "cuda" else "mobilenet_v3_large")
     names = {n: t(f"segment.model_name.{n}") for n in MODEL_NAMES}  # bound now: AppTest formats outside a run
-    name = cols[0].selectbox(t("segment.model"), MODEL_NAMES, index=default, key="segment_model",
-                             format_func=names.get, help=t("segment.model_help"))
-    short_side = cols[1].radio(t("segment.resolution"), RESOLUTIONS, index=RESOLUTIONS.index(520),
-                               key="segment_resolution", horizontal=True, help=t("segment.resolution_help"))
+    name = cols[0].selectbox(
+        t("segment.model"),
+        MODEL_NAMES,
+        index=default,
+        key="segment_model",
+        format_func=names.get,
+        help=t("segment.model_help"),
+    )
+    short_side = cols[1].radio(
+        t("segment.resolution"),
+        RESOLUTIONS,
+        index=RESOLUTIONS.index(520),
+        key="segment_resolution",
+        horizontal=True,
+        help=t("segment.resolution_help"),
+    )
     output_stride, multi_grid = None, (1, 1, 1)
     if name != "mobilenet_v3_large":
-        output_stride = cols[2].radio(t("segment.output_stride"), (8, 16), key="segment_os", horizontal=True,
-                                      help=t("segment.output_stride_help"))
+        output_stride = cols[2].radio(
+            t("segment.output_stride"), (8, 16), key="segment_os", horizontal=True, help=t("segment.output_stride_help")
+        )
         if cols[3].toggle(t("segment.multi_grid"), key="segment_mg", help=t("segment.multi_grid_help")):
             multi_grid = MULTI_GRID
     opacity = st.slider(t("segment.opacity"), 0.0, 1.0, 0.6, 0.05, key="segment_opacity")

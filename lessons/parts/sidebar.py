@@ -14,11 +14,12 @@ LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 def choose_language() -> str:
     """?lang= in the URL wins, then this session's choice, then the browser's locale, then English."""
     if "lang" not in st.session_state:
-        st.session_state.lang = (i18n.normalise_language(st.query_params.get("lang"))
-                                 or i18n.normalise_language(getattr(st.context, "locale", None))
-                                 or i18n.DEFAULT_LANGUAGE)
-    st.sidebar.radio("Language / 语言", i18n.LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.get,
-                     horizontal=True)
+        st.session_state.lang = (
+            i18n.normalise_language(st.query_params.get("lang"))
+            or i18n.normalise_language(getattr(st.context, "locale", None))
+            or i18n.DEFAULT_LANGUAGE
+        )
+    st.sidebar.radio("Language / 语言", i18n.LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.get, horizontal=True)
     st.query_params["lang"] = st.session_state.lang  # keeps the choice across a refresh and in shared links
     return st.session_state.lang
 

@@ -46,11 +46,21 @@ def show_source(*functions: Callable) -> None:
             st.code(inspect.getsource(fn), language="python")
 
 
-def int_slider(key: str, label_key: str, low: int, high: int, default: int, *,
-               help_key: str | None = None, container=st) -> int:
+def int_slider(
+    key: str, label_key: str, low: int, high: int, default: int, *, help_key: str | None = None, container=st
+) -> int:
     """An integer slider with a stable key and a translated label."""
-    return int(container.slider(t(label_key), min_value=low, max_value=high, value=default, step=1, key=key,
-                                help=t(help_key) if help_key else None))
+    return int(
+        container.slider(
+            t(label_key),
+            min_value=low,
+            max_value=high,
+            value=default,
+            step=1,
+            key=key,
+            help=t(help_key) if help_key else None,
+        )
+    )
 
 
 def labels_now(options, label: Callable[[object], str]) -> Callable[[object], str]:
@@ -59,8 +69,16 @@ def labels_now(options, label: Callable[[object], str]) -> Callable[[object], st
     return {option: label(option) for option in options}.__getitem__
 
 
-def choice(key: str, label_key: str, options: list, *, format_key: str | None = None, default: int = 0,
-           horizontal: bool = True, container=st):
+def choice(
+    key: str,
+    label_key: str,
+    options: list,
+    *,
+    format_key: str | None = None,
+    default: int = 0,
+    horizontal: bool = True,
+    container=st,
+):
     """A radio choice whose option labels come from the catalogue ("<format_key>.<option>")."""
     fmt = labels_now(options, (lambda o: t(f"{format_key}.{o}")) if format_key else str)
     return container.radio(t(label_key), options, index=default, key=key, format_func=fmt, horizontal=horizontal)

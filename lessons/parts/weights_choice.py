@@ -24,8 +24,10 @@ def _download_with_progress(name: str) -> None:
     def report(done: int, total: int | None) -> None:
         total = total or weights.file_size(name)
         if total:
-            bar.progress(min(done / total, 1.0), text=t("weights.downloading", file=file,
-                                                        done=f"{done / MIB:.1f}", total=f"{total / MIB:.1f}"))
+            bar.progress(
+                min(done / total, 1.0),
+                text=t("weights.downloading", file=file, done=f"{done / MIB:.1f}", total=f"{total / MIB:.1f}"),
+            )
         else:
             bar.progress(0.0, text=t("weights.downloading_unknown", file=file, done=f"{done / MIB:.1f}"))
 
@@ -36,8 +38,7 @@ def _download_with_progress(name: str) -> None:
 
 
 def _offer_untrained(name: str, prefix: str) -> str | None:
-    use = st.toggle(t("weights.use_untrained"), key=f"{prefix}_untrained_{name}",
-                    help=t("weights.use_untrained_help"))
+    use = st.toggle(t("weights.use_untrained"), key=f"{prefix}_untrained_{name}", help=t("weights.use_untrained_help"))
     return "random" if use else None
 
 

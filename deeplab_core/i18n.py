@@ -12,6 +12,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from deeplab_core.facts import expand
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -57,14 +59,14 @@ def catalogue(lang: str) -> dict[str, str]:
 
 def text(key: str, lang: str, /, **values: object) -> str:
     """The string for `key` in `lang`, formatted with `values`. A missing key is a bug: KeyError."""
-    template = catalogue(lang)[key]
+    template = expand(catalogue(lang)[key])
     return template.format(**values) if values else template
 
 
 @cache
 def prose(lesson: str, lang: str) -> dict[str, str]:
     """The Markdown sections of one lesson's prose file, by section name."""
-    source = _CJK_BREAK.sub("", (LOCALES_DIR / lang / "prose" / f"{lesson}.md").read_text(encoding="utf-8"))
+    source = expand(_CJK_BREAK.sub("", (LOCALES_DIR / lang / "prose" / f"{lesson}.md").read_text(encoding="utf-8")))
     parts = _SECTION.split(source)
     # parts = [preamble, name1, body1, name2, body2, ...]
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}

@@ -1,0 +1,33 @@
+"""Every setting of the networks in one place: model names, output strides, ASPP rates, crop and input sizes.
+
+**Output stride** (Chen et al. 2017, "Rethinking Atrous Convolution for Semantic Image Segmentation" (DeepLabv3),
+§3.1): the ratio of the input image's size to the final feature map's size. Every other module imports these
+names; a rate or stride typed in a second file is a fact that can drift.
+"""
+
+from __future__ import annotations
+
+MODEL_NAMES: tuple[str, ...] = ("mobilenet_v3_large", "resnet50", "resnet101")  # torchvision's DeepLabv3 builders
+RESNETS: tuple[str, ...] = ("resnet50", "resnet101")  # the backbones whose output stride can be re-wired
+NUM_CLASSES = 21  # torchvision's COCO-with-VOC-labels checkpoints: background + the 20 PASCAL VOC classes
+
+OUTPUT_STRIDES: tuple[int, ...] = (32, 16, 8)  # a plain ResNet's 32, and DeepLabv3's two (§3.1)
+TORCHVISION_OUTPUT_STRIDE = {"mobilenet_v3_large": 16, "resnet50": 8, "resnet101": 8}  # as torchvision builds them
+TRAIN_OUTPUT_STRIDE = 16  # DeepLabv3 §4.3: trained at 16, and (optionally) evaluated at 8
+
+# DeepLabv3 §3.3: rates (6, 12, 18) at output stride 16, doubled at 8. Output stride 32 halves them: this course's
+# extension (the paper does not use 32 with ASPP), so each branch keeps the same field of view in image pixels.
+ASPP_RATES: dict[int, tuple[int, int, int]] = {8: (12, 24, 36), 16: (6, 12, 18), 32: (3, 6, 9)}
+TORCHVISION_ASPP_RATES: tuple[int, int, int] = (12, 24, 36)  # torchvision's DeepLabHead, for every backbone
+
+MULTI_GRID: tuple[int, int, int] = (1, 2, 4)  # DeepLabv3's Multi_Grid (r1, r2, r3) of its best setting (§4.3)
+NO_MULTI_GRID: tuple[int, int, int] = (1, 1, 1)
+
+CROP_SIZE = 513  # DeepLabv3's training and evaluation crop (§4): 17, 33 and 65 cells at output stride 32, 16, 8
+TORCHVISION_RESIZE = 520  # torchvision's preset resizes the short side to 520
+RESOLUTIONS: tuple[int, ...] = (320, 520, 720)  # short sides the segment lesson offers
+
+
+def feature_size(input_size: int, output_stride: int) -> int:
+    """Side of the final map for a crop of (k·output_stride + 1) pixels, as DeepLab sizes its crops: 513 → 33 at 16."""
+    return (input_size - 1) // output_stride + 1

@@ -1,0 +1,107 @@
+"""What every figure shares: one colour per meaning, the PASCAL VOC palette, and the axis and diagram helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+# One colour per meaning, on every page.
+BLUE, RED, TEAL, GREY = "#1f6fd1", "#d1495b", "#2a9d8f", "#7f7f7f"
+INK, MUTED, ARROW = "#222222", "#555555", "#555555"
+OS_COLOURS: dict[int, str] = {32: RED, 16: BLUE, 8: TEAL}  # output stride, wherever it is drawn
+BACKBONE_COLOURS: dict[str, str] = {"resnet50": BLUE, "resnet101": "#f28e2b", "mobilenet_v3_large": TEAL}
+# ASPP branches in torchvision's order: 1×1, three atrous rates (small to large), image pooling.
+BRANCH_COLOURS: tuple[str, ...] = (GREY, BLUE, TEAL, RED, "#8e6cbf")
+HOLE_COLOUR = "#e4572e"  # a pixel no path reaches: the gridding artefact
+
+
+def voc_palette(n: int = 256) -> np.ndarray:
+    """(n, 3) uint8: the PASCAL VOC colour map (the bits of the class index spread over R, G, B)."""
+    palette = np.zeros((n, 3), dtype=np.uint8)
+    for index in range(n):
+        c, r, g, b = index, 0, 0, 0
+        for shift in range(7, -1, -1):
+            r |= (c & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+        palette[index] = (r, g, b)
+    return palette
+
+
+PALETTE = voc_palette()
+
+
+def label_image(labels: np.ndarray) -> np.ndarray:
+    """(H, W) class indices → (H, W, 3) uint8 VOC colours."""
+    return PALETTE[labels]
+
+
+def hex_colour(rgb: np.ndarray | tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
+
+
+def square_axes(x_range: list[float] | None = None, y_range: list[float] | None = None, *, ticks: bool = False) -> dict:
+    """Layout entries for an image-like plot: square cells, y downwards, no grid (and no ticks unless asked)."""
+    x = dict(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain", range=x_range)
+    y = dict(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain", scaleanchor="x")
+    y.update(range=y_range) if y_range is not None else y.update(autorange="reversed")
+    return dict(xaxis=x, yaxis=y)
+
+
+def box(
+    fig: go.Figure,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    label: str = "",
+    *,
+    fill: str,
+    edge: str = "#444444",
+    opacity: float = 1.0,
+    font_size: int = 12,
+    font_colour: str = INK,
+) -> None:
+    """A rectangle centred on (x, y), with an optional label inside: a block of a diagram."""
+    fig.add_shape(
+        type="rect",
+        x0=x - w / 2,
+        x1=x + w / 2,
+        y0=y - h / 2,
+        y1=y + h / 2,
+        fillcolor=fill,
+        opacity=opacity,
+        line=dict(color=edge, width=1.5),
+        layer="below",
+    )
+    if label:
+        fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=font_size, color=font_colour))
+
+
+def arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
+    """An arrow from (x0, y0) to (x1, y1) in data coordinates."""
+    fig.add_annotation(
+        x=x1,
+        y=y1,
+        ax=x0,
+        ay=y0,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        text="",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.4,
+        arrowcolor=ARROW,
+    )
+
+
+def heatmap_row(fig: go.Figure, maps: list[np.ndarray], **heatmap: object) -> go.Figure:
+    """One heatmap per subplot column of a 1-row `make_subplots` figure, each square with hidden axes."""
+    for col, z in enumerate(maps, start=1):
+        fig.add_trace(go.Heatmap(z=z, **heatmap), row=1, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
+        fig.update_xaxes(visible=False, row=1, col=col)
+    return fig

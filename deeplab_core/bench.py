@@ -22,11 +22,12 @@ import torch
 from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
+from deeplab_core.config import MODEL_NAMES
 from deeplab_core.nets.checkpoints import is_cached
-from deeplab_core.nets.device import describe_device, resolve_device
+from deeplab_core.nets.device import describe_device, resolve_device, synchronize
 from deeplab_core.nets.fast_inference import inference_copy
-from deeplab_core.nets.model import MODEL_NAMES, load_model
-from deeplab_core.nets.segmentation import preprocess, reference_segment, segment, synchronize
+from deeplab_core.nets.model import DeepLab, load_model
+from deeplab_core.nets.segmentation import preprocess, reference_segment, segment
 from deeplab_core.samples import load_sample
 
 
@@ -74,11 +75,11 @@ def matmul_peak(device: torch.device, size: int = 2048, repeats: int = 5) -> flo
     return 2 * size**3 / (best / 1e3)
 
 
-def count_macs(model: torch.nn.Module, image: Image.Image, short_side: int | None = None) -> int:
-    device = next(model.parameters()).device
+def count_macs(model: DeepLab, image: Image.Image, short_side: int | None = None) -> int:
+    device = model.device
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         x = preprocess(image, model.spec, short_side or model.spec.resize_size, device)  # (1, 3, h, w)
-        model(x)
+        model.net(x)
     return counter.get_total_flops() // 2
 
 

@@ -5,6 +5,7 @@ import inspect
 import streamlit as st
 
 from deeplab_core import aspp as aspp_core
+from deeplab_core.config import MODEL_NAMES
 from deeplab_core.figures.aspp import (
     ablation_figure,
     aspp_diagram,
@@ -22,8 +23,7 @@ from deeplab_core.nets.aspp_probe import (
     projection_shares,
     run_both,
 )
-from deeplab_core.nets.inspection import architecture
-from deeplab_core.nets.model import MODEL_NAMES
+from deeplab_core.nets.model import architecture
 from lessons import COURSE
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
@@ -41,8 +41,8 @@ def _run_both(size: int):
 
 def module_diagram(chosen: ModelChoice | None, name: str) -> None:
     section(LESSON, "module")
-    model = get_model(chosen.name, chosen.weights, chosen.device) if chosen else architecture(name)
-    branches, projection = describe_aspp(model.classifier[0])
+    net = get_model(chosen.name, chosen.weights, chosen.device).net if chosen else architecture(name)
+    branches, projection = describe_aspp(net.classifier[0])
     st.plotly_chart(aspp_diagram(branches, projection, None, language()), key="aspp_diagram")
     st.caption(t("aspp.diagram_caption", name=name))
 
@@ -101,8 +101,8 @@ def on_photo(chosen: ModelChoice | None) -> None:
     if stored is None or stored[0] != key:
         model = get_model(chosen.name, chosen.weights, chosen.device)
         with st.spinner(t("aspp.running")), inference_lock():
-            x, photo = network_input(image, model.spec, short, next(model.parameters()).device)
-            seen = probe(model, x)
+            x, photo = network_input(image, model.spec, short, model.device)
+            seen = probe(model.net, x)
         st.session_state.aspp_probe = stored = (key, photo, seen)
     _, photo, seen = stored
     if not chosen.trained:
@@ -124,7 +124,7 @@ def on_photo(chosen: ModelChoice | None) -> None:
     model = get_model(chosen.name, chosen.weights, chosen.device)
     st.subheader(t("aspp.shares_heading"))
     st.plotly_chart(
-        shares_figure(views, projection_shares(model.classifier[0], seen.branches), language()), key="aspp_shares"
+        shares_figure(views, projection_shares(model.net.classifier[0], seen.branches), language()), key="aspp_shares"
     )
     st.caption(t("aspp.shares_caption"))
     ablation(chosen, photo, seen, views)
@@ -158,7 +158,7 @@ def ablation(chosen: ModelChoice, photo, seen, views) -> None:
     )
     model = get_model(chosen.name, chosen.weights, chosen.device)
     with inference_lock():
-        result = ablate(model, seen, () if mute < 0 else (mute,))
+        result = ablate(model.net, seen, () if mute < 0 else (mute,))
     cols = st.columns(2)
     cols[0].metric(t("aspp.changed_pixels"), f"{result.changed_pixels:,}")
     cols[1].metric(t("aspp.changed_share"), f"{result.changed_fraction:.1%}")

@@ -2,13 +2,12 @@
 
 import streamlit as st
 
+from deeplab_core.config import RESNETS
 from deeplab_core.figures.output_stride import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
 from deeplab_core.maths.receptive_field import receptive_field
 from deeplab_core.nets.cost import Cost, Latency, count_cost, measure_latency
 from deeplab_core.nets.inspection import (
-    RESNETS,
     STAGES,
-    architecture,
     aspp_layers,
     backbone_layers,
     class_shares,
@@ -19,7 +18,8 @@ from deeplab_core.nets.inspection import (
     stage_shapes,
     stage_strides,
 )
-from deeplab_core.nets.model import stage_rates
+from deeplab_core.nets.model import architecture
+from deeplab_core.nets.wiring import stage_rates
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
 from lessons.parts.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice

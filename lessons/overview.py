@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from deeplab_core.config import OUTPUT_STRIDES
 from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_figure
-from deeplab_core.maths.resolution import OUTPUT_STRIDES, object_cells, stage_sizes
+from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
 from lessons.parts.ui import header, int_slider, language, section, show_source, t, what_to_notice
 

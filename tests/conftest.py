@@ -54,7 +54,7 @@ def random_weights_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
     for name in ("mobilenet_v3_large", "resnet50"):
-        torch.save(load_model(name, weights="random", device="cpu").state_dict(), folder / f"{name}.pth")
+        torch.save(load_model(name, weights="random", device="cpu").net.state_dict(), folder / f"{name}.pth")
     return folder
 
 

@@ -13,7 +13,7 @@ SIZE = 129  # output stride 8: a 17×17 map
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    return load_model("resnet50", weights="random", device="cpu")
+    return load_model("resnet50", weights="random", device="cpu").net
 
 
 @pytest.fixture(scope="module")

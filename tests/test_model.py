@@ -3,7 +3,10 @@
 import pytest
 import torch
 
-from deeplab_core.nets.model import ASPP_RATES, aspp_convs, block_dilations, load_model, set_output_stride
+from deeplab_core.config import ASPP_RATES
+from deeplab_core.nets.aspp import atrous_convs
+from deeplab_core.nets.model import load_model
+from deeplab_core.nets.wiring import block_dilations, set_output_stride
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +20,8 @@ def test_feature_and_output_sizes_at_513(resnet50, output_stride, features):
     set_output_stride(resnet50, output_stride)
     x = torch.randn(1, 3, 513, 513)  # (1, 3, 513, 513): DeepLabv3's crop size
     with torch.inference_mode():
-        feature = resnet50.backbone(x)["out"]  # (1, 2048, f, f)
-        out = resnet50.classifier(feature)  # (1, 21, f, f)
+        feature = resnet50.net.backbone(x)["out"]  # (1, 2048, f, f)
+        out = resnet50.net.classifier(feature)  # (1, 21, f, f)
         full = torch.nn.functional.interpolate(out, size=(513, 513), mode="bilinear", align_corners=False)
     assert feature.shape == (1, 2048, features, features)
     assert out.shape == (1, 21, features, features)
@@ -28,7 +31,7 @@ def test_feature_and_output_sizes_at_513(resnet50, output_stride, features):
 def test_model_forward_keeps_the_input_size(resnet50):
     set_output_stride(resnet50, 16)
     with torch.inference_mode():
-        assert resnet50(torch.randn(1, 3, 65, 81))["out"].shape == (1, 21, 65, 81)
+        assert resnet50.net(torch.randn(1, 3, 65, 81))["out"].shape == (1, 21, 65, 81)
 
 
 @pytest.mark.parametrize(
@@ -43,8 +46,8 @@ def test_model_forward_keeps_the_input_size(resnet50):
 def test_block_dilations(resnet50, output_stride, multi_grid, layer3, layer4):
     set_output_stride(resnet50, output_stride, multi_grid)
     assert block_dilations(resnet50) == {"layer3": layer3, "layer4": layer4}
-    assert tuple(c.dilation[0] for c in aspp_convs(resnet50)) == ASPP_RATES[output_stride]
-    for block in (*resnet50.backbone.layer3, *resnet50.backbone.layer4):
+    assert tuple(c.dilation[0] for c in atrous_convs(resnet50.net.classifier[0])) == ASPP_RATES[output_stride]
+    for block in (*resnet50.net.backbone.layer3, *resnet50.net.backbone.layer4):
         assert block.conv2.padding == block.conv2.dilation  # 3×3 convs keep their map's size
 
 
@@ -56,9 +59,9 @@ def test_torchvision_wiring_is_output_stride_8():
 
 
 def test_state_dict_keys_and_weights_unchanged(resnet50):
-    before = {k: v.clone() for k, v in resnet50.state_dict().items()}
+    before = {k: v.clone() for k, v in resnet50.net.state_dict().items()}
     set_output_stride(resnet50, 16, (1, 2, 4))
-    after = resnet50.state_dict()
+    after = resnet50.net.state_dict()
     assert list(after) == list(before)
     assert all(torch.equal(after[k], before[k]) for k in before)
 

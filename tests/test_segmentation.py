@@ -28,7 +28,7 @@ def models(request, tmp_path_factory):
     """(reference model, inference copy), both loaded from one random state dict through load_model(weights=path)."""
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / f"{request.param}.pth"
-    torch.save(load_model(request.param, weights="random").state_dict(), path)
+    torch.save(load_model(request.param, weights="random").net.state_dict(), path)
     reference = load_model(request.param, weights=str(path), device="cpu")
     return reference, inference_copy(reference, "cpu")
 
@@ -38,7 +38,7 @@ def test_logits_match_the_reference(models):
     image = photo(150, 112)
     expected = reference_logits(reference, image, short_side=80)  # (1, C, h, w)
     with torch.inference_mode():
-        got = fast(preprocess(image, fast.spec, 80, torch.device("cpu")))["out"]  # (1, C, h, w)
+        got = fast.net(preprocess(image, fast.spec, 80, torch.device("cpu")))["out"]  # (1, C, h, w)
     assert got.shape == expected.shape == (1, 21, 80, 107)
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
 
@@ -58,16 +58,16 @@ def test_label_map_matches_the_reference(models):
 
 def test_the_reference_model_is_left_alone(models):
     reference, fast = models
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in reference.modules())
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in reference.net.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.net.modules())
     assert fast.spec == reference.spec
 
 
 def test_fuse_batchnorm_folds_every_batchnorm():
     model = load_model("mobilenet_v3_large", weights="random")
-    count = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
-    assert fuse_batchnorm(model) == count
-    assert activations_in_place(model) > 0
+    count = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.net.modules())
+    assert fuse_batchnorm(model.net) == count
+    assert activations_in_place(model.net) > 0
 
 
 @settings(max_examples=20, deadline=None)

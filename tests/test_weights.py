@@ -48,12 +48,12 @@ def test_offline_says_which_file_where_and_how(hub, offline):
 
 def test_a_cached_file_is_used_without_network(hub, offline):
     torch.manual_seed(0)
-    state = load_model(NAME, weights="random").state_dict()
+    state = load_model(NAME, weights="random").net.state_dict()
     hub.mkdir(parents=True)
     torch.save(state, weights.cached_path(NAME))
     model = load_model(NAME, weights="pretrained")
     assert model.spec.trained and model.spec.weights == "pretrained"
-    assert all(torch.equal(model.state_dict()[k], v) for k, v in state.items())
+    assert all(torch.equal(model.net.state_dict()[k], v) for k, v in state.items())
 
 
 class FakeResponse(io.BytesIO):

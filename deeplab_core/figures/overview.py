@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from deeplab_core.config import ASPP_RATES, CROP_SIZE, OUTPUT_STRIDES
+from deeplab_core.figures.style import OS_COLOURS
 from deeplab_core.i18n import text
-from deeplab_core.maths.resolution import OUTPUT_STRIDES, stage_sizes
+from deeplab_core.maths.resolution import stage_sizes
 
 DESIGNS: tuple[str, ...] = ("image_pyramid", "encoder_decoder", "atrous", "spp")
-SCHEMATIC_INPUT = 513  # the crop size DeepLabv3 trains and evaluates on
-ASPP_RATES = (6, 12, 18)  # DeepLabv3 at output stride 16
-_OS_COLOURS = {32: "#d1495b", 16: "#1f6fd1", 8: "#2a9d8f"}
+SCHEMATIC_INPUT = CROP_SIZE
 _IMAGE, _NETWORK, _FEATURE, _MERGE = "#f6d8a8", "#cfe0f5", "#1f6fd1", "#f4b6bf"
 _X_RANGE, _Y_RANGE = (0.0, 12.0), (-0.8, 6.0)
 
@@ -27,7 +27,7 @@ def resolution_figure(input_size: int, lang: str, *, log_y: bool = False) -> go.
             x=stages,
             y=[input_size] + [s.size for s in sizes],
             name=text("overview.fig.os", lang, os=os),
-            marker_color=_OS_COLOURS[os],
+            marker_color=OS_COLOURS[os],
             text=[input_size] + [s.size for s in sizes],
             textposition="outside",
             cliponaxis=False,
@@ -173,7 +173,7 @@ def _spp(fig: go.Figure, lang: str) -> None:
     _box(fig, 4.5, 3.0, 0.3, 1.2, _FEATURE)
     branches = (
         [text("overview.fig.conv1x1", lang)]
-        + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES]
+        + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES[16]]
         + [text("overview.fig.image_pooling", lang)]
     )
     ys = [5.3 - i * 1.15 for i in range(len(branches))]

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deeplab_core.config import OUTPUT_STRIDES
 from deeplab_core.maths.dilation import conv_output_size
-
-OUTPUT_STRIDES: tuple[int, ...] = (32, 16, 8)
 
 
 @dataclass(frozen=True)

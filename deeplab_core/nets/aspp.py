@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from deeplab_core.config import ASPP_RATES
+
 BRANCH_KINDS = ("conv1x1", "atrous", "atrous", "atrous", "pooling")  # torchvision's order in ASPP.convs
 
 # The seed note's module, verbatim. F.upsample is deprecated (PyTorch warns and calls F.interpolate, and leaves
@@ -105,7 +107,7 @@ class ImagePooling(nn.Sequential):
 class ASPP(nn.Module):
     """DeepLabv3's ASPP with BN after every branch and after the projection; branch outputs can be muted."""
 
-    def __init__(self, in_channels: int, atrous_rates: Sequence[int] = (6, 12, 18), out_channels: int = 256) -> None:
+    def __init__(self, in_channels: int, atrous_rates: Sequence[int] = ASPP_RATES[16], out_channels: int = 256) -> None:
         super().__init__()
         self.atrous_rates = tuple(atrous_rates)
         conv1x1 = nn.Sequential(
@@ -140,13 +142,25 @@ def fuse(aspp: nn.Module, branches: Sequence[torch.Tensor], mute: Collection[int
     return aspp.project(torch.cat(kept, dim=1))  # (B, out, H, W)
 
 
+def atrous_branches(aspp: nn.Module) -> list[nn.Sequential]:
+    """The branches of an ASPP (torchvision's or this one) that open with a 3×3 convolution, in branch order."""
+    return [branch for branch in aspp.convs if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)]
+
+
+def atrous_convs(aspp: nn.Module) -> list[nn.Conv2d]:
+    """The 3×3 atrous convolutions of an ASPP, in branch order: the one place that knows where they are."""
+    return [branch[0] for branch in atrous_branches(aspp)]
+
+
 def atrous_rates(aspp: nn.Module) -> tuple[int, ...]:
-    """The rates of an ASPP's 3×3 branches, read from the convolutions (torchvision's or this one)."""
-    return tuple(
-        branch[0].dilation[0]
-        for branch in aspp.convs
-        if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)
-    )
+    """The rates of an ASPP's 3×3 branches, read from the convolutions."""
+    return tuple(conv.dilation[0] for conv in atrous_convs(aspp))
+
+
+def set_rate(conv: nn.Conv2d, rate: int) -> None:
+    """Give a stride-1 convolution the atrous `rate`, padded by rate·(k − 1)/2 so the map keeps its size."""
+    conv.dilation = (rate, rate)
+    conv.padding = (rate * (conv.kernel_size[0] - 1) // 2,) * 2
 
 
 def from_torchvision(aspp: nn.Module) -> ASPP:

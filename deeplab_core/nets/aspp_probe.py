@@ -16,9 +16,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
+from torchvision.models.segmentation import DeepLabV3
 
 from deeplab_core.nets.aspp import ASPP as BatchNormASPP
 from deeplab_core.nets.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
+from deeplab_core.nets.model import ModelSpec
 from deeplab_core.nets.segmentation import network_size, preprocess
 
 
@@ -33,7 +35,7 @@ class AsppProbe:
     rates: tuple[int, ...]  # the three atrous rates, read from the convolutions
 
 
-def probe(model: nn.Module, x: torch.Tensor) -> AsppProbe:
+def probe(model: DeepLabV3, x: torch.Tensor) -> AsppProbe:
     """Run `model` on a preprocessed (1, 3, H, W) input; hooks keep each ASPP branch's output."""
     aspp = model.classifier[0]
     outputs: dict[int, torch.Tensor] = {}
@@ -59,7 +61,7 @@ def probe(model: nn.Module, x: torch.Tensor) -> AsppProbe:
 
 
 def head_logits(
-    model: nn.Module, branches: Sequence[torch.Tensor], size: tuple[int, int], mute: Collection[int] = ()
+    model: DeepLabV3, branches: Sequence[torch.Tensor], size: tuple[int, int], mute: Collection[int] = ()
 ) -> torch.Tensor:
     """(1, C, H, W) logits from kept branch outputs: projection, the head's last layers, bilinear upsampling."""
     with torch.no_grad():
@@ -84,7 +86,7 @@ class Ablation:
         return self.changed_pixels / self.changed.size
 
 
-def ablate(model: nn.Module, seen: AsppProbe, mute: Collection[int]) -> Ablation:
+def ablate(model: DeepLabV3, seen: AsppProbe, mute: Collection[int]) -> Ablation:
     labels = head_logits(model, seen.branches, seen.input_size, mute)[0].argmax(0).cpu().numpy()  # (H, W)
     return Ablation(tuple(sorted(mute)), labels, labels != seen.labels)
 
@@ -207,7 +209,9 @@ def describe_aspp(aspp: nn.Module) -> tuple[list[BranchInfo], BranchInfo]:
     )
 
 
-def network_input(image: Image.Image, spec, short_side: int, device: torch.device) -> tuple[torch.Tensor, np.ndarray]:
+def network_input(
+    image: Image.Image, spec: ModelSpec, short_side: int, device: torch.device
+) -> tuple[torch.Tensor, np.ndarray]:
     """The preprocessed (1, 3, h, w) input (segmentation.preprocess) and the photo as the network sees it (h, w, 3)."""
     h, w = network_size(image.width, image.height, short_side)
     return preprocess(image, spec, short_side, device), np.asarray(image.resize((w, h), Image.Resampling.BILINEAR))

@@ -19,8 +19,10 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from deeplab_core.config import NO_MULTI_GRID, OUTPUT_STRIDES
+from deeplab_core.nets.device import module_device, synchronize
 from deeplab_core.nets.inspection import output_stride_of
-from deeplab_core.nets.model import OUTPUT_STRIDES, set_output_stride
+from deeplab_core.nets.wiring import set_output_stride
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,6 @@ class Cost:
         return self.backbone_macs + self.head_macs
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 def count_cost(model: nn.Module, input_size: int) -> Cost:
     """MACs and activation memory of one forward pass of `model` (any device; meta costs no arithmetic)."""
     sizes: list[int] = []
@@ -54,7 +52,7 @@ def count_cost(model: nn.Module, input_size: int) -> Cost:
     hooks.append(model.backbone.register_forward_hook(lambda _m, _i, out: feature.append(out["out"].shape[-1])))
     try:
         with FlopCounterMode(display=False) as counter, torch.no_grad():
-            model(torch.zeros(1, 3, input_size, input_size, device=_device(model)))  # (1, 3, H, W)
+            model(torch.zeros(1, 3, input_size, input_size, device=module_device(model)))  # (1, 3, H, W)
     finally:
         for hook in hooks:
             hook.remove()
@@ -71,11 +69,11 @@ def count_cost(model: nn.Module, input_size: int) -> Cost:
     )
 
 
-def cost_by_output_stride(model: nn.Module, input_size: int, multi_grid: tuple[int, ...] = (1, 1, 1)) -> list[Cost]:
+def cost_by_output_stride(model: nn.Module, input_size: int, multi_grid: tuple[int, ...] = NO_MULTI_GRID) -> list[Cost]:
     """count_cost at output stride 32, 16 and 8. Re-wires `model` in place: pass a twin (network_inspect.architecture),
     never a model other code is using."""
     costs = []
-    for output_stride in sorted(OUTPUT_STRIDES, reverse=True):
+    for output_stride in OUTPUT_STRIDES:
         set_output_stride(model, output_stride, multi_grid)
         costs.append(count_cost(model, input_size))
     return costs
@@ -94,17 +92,14 @@ class Latency:
 
 def measure_latency(model: nn.Module, input_size: int, *, repeats: int = 3, warmup: int = 1) -> Latency:
     """Median wall-clock seconds of one forward pass on a (1, 3, input_size, input_size) input."""
-    device = _device(model)
+    device = module_device(model)
     x = torch.randn(1, 3, input_size, input_size, device=device)  # (1, 3, H, W)
 
     def once() -> float:
         start = time.perf_counter()
         with torch.no_grad():
             model(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        elif device.type == "mps":
-            torch.mps.synchronize()
+        synchronize(device)
         return time.perf_counter() - start
 
     for _ in range(warmup):

@@ -41,6 +41,19 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return torch.device(kind)
 
 
+def module_device(module: torch.nn.Module) -> torch.device:
+    """Where a module's parameters live (all of a model's parameters live on one device here)."""
+    return next(module.parameters()).device
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so wall-clock timings measure the work and not its launch."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 def describe_device(device: str | torch.device | None = None) -> DeviceInfo:
     dev = resolve_device(device)
     name, memory = "CPU", None

@@ -22,6 +22,7 @@ from torch import nn
 from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.models.resnet import Bottleneck
 
+from deeplab_core.nets.model import DeepLab
 from deeplab_core.nets.trimmed_conv import trim_aspp
 
 
@@ -60,14 +61,12 @@ def activations_in_place(model: nn.Module) -> int:
     return switched
 
 
-def inference_copy(model: nn.Module, device: str | torch.device | None = None) -> nn.Module:
+def inference_copy(model: DeepLab, device: str | torch.device | None = None) -> DeepLab:
     """A copy of `model` for fast inference on `device`; `model` itself is untouched (other lessons hook its
     BatchNorms). Call it after `set_output_stride`: the copy keeps the rates it was made with."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    fast = copy.deepcopy(model).eval().to(device)
+    device = torch.device(device) if device is not None else model.device
+    fast = copy.deepcopy(model.net).eval().to(device)
     fuse_batchnorm(fast)
     activations_in_place(fast)
-    trim_aspp(fast)
-    fast = fast.to(memory_format=torch.channels_last)
-    fast.spec = model.spec
-    return fast
+    trim_aspp(fast.classifier[0])
+    return DeepLab(fast.to(memory_format=torch.channels_last), model.spec)

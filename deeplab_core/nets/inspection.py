@@ -14,33 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torchvision.models.segmentation as tv_segmentation
 from PIL import Image
 from torch import nn
 
 from deeplab_core.maths.dilation import conv_output_size
 from deeplab_core.maths.receptive_field import ConvLayer, receptive_field
-from deeplab_core.nets.checkpoints import weights_enum
-from deeplab_core.nets.model import set_output_stride
+from deeplab_core.nets.aspp import atrous_convs
+from deeplab_core.nets.device import module_device
+from deeplab_core.nets.model import DeepLab
 from deeplab_core.nets.segmentation import preprocess
 
-RESNETS = ("resnet50", "resnet101")
 STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")  # children of torchvision's backbone
-
-
-def architecture(name: str, output_stride: int = 8, multi_grid: Sequence[int] = (1, 1, 1)) -> nn.Module:
-    """The DeepLabv3 that `load_model(name)` builds, on PyTorch's meta device: every module and shape, no numbers.
-
-    Running it costs no arithmetic, so shapes and operation counts at 513×513 are instant on any machine."""
-    builder = getattr(tv_segmentation, f"deeplabv3_{name}")
-    with torch.device("meta"):
-        model = builder(
-            weights=None, weights_backbone=None, num_classes=len(weights_enum(name).meta["categories"]), aux_loss=False
-        )
-    model.aux_classifier = None
-    if name in RESNETS:
-        set_output_stride(model, output_stride, multi_grid)
-    return model.eval()
 
 
 @dataclass(frozen=True)
@@ -49,10 +33,6 @@ class StageShape:
     channels: int
     height: int
     width: int
-
-
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
 
 
 def stage_shapes(model: nn.Module, input_size: int) -> list[StageShape]:
@@ -67,7 +47,7 @@ def stage_shapes(model: nn.Module, input_size: int) -> list[StageShape]:
     ]
     try:
         with torch.no_grad():
-            backbone(torch.zeros(1, 3, input_size, input_size, device=_device(model)))  # (1, 3, H, W)
+            backbone(torch.zeros(1, 3, input_size, input_size, device=module_device(model)))  # (1, 3, H, W)
     finally:
         for hook in hooks:
             hook.remove()
@@ -137,11 +117,9 @@ def backbone_layers(model: nn.Module) -> list[NamedLayer]:
 
 def aspp_layers(model: nn.Module) -> list[NamedLayer]:
     """The ASPP's 3×3 atrous convolutions, each a possible last layer after the backbone."""
-    aspp = model.classifier[0]
     return [
-        NamedLayer(f"aspp.convs.{i}", ConvLayer(3, 1, branch[0].dilation[0], branch[0].padding[0]))
-        for i, branch in enumerate(aspp.convs)
-        if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)
+        NamedLayer(f"aspp.rate{conv.dilation[0]}", ConvLayer(3, 1, conv.dilation[0], conv.padding[0]))
+        for conv in atrous_convs(model.classifier[0])
     ]
 
 
@@ -174,18 +152,17 @@ class GridLabels:
     labels: np.ndarray  # (H, W) int64 at the input size
 
 
-def labels_on_grid(model: nn.Module, image: Image.Image) -> GridLabels:
+def labels_on_grid(model: DeepLab, image: Image.Image) -> GridLabels:
     """Segment a square photo at its own size; a hook reads the size of the logit grid the labels come from."""
-    device = _device(model)
-    x = preprocess(image, model.spec, image.height, device)  # (1, 3, H, W) normalised
+    x = preprocess(image, model.spec, image.height, model.device)  # (1, 3, H, W) normalised
     grid: list[tuple[int, int]] = []
-    hook = model.classifier.register_forward_hook(lambda _m, _i, out: grid.append(tuple(out.shape[-2:])))
+    hook = model.net.classifier.register_forward_hook(lambda _m, _i, out: grid.append(tuple(out.shape[-2:])))
     try:
         with torch.no_grad():
-            logits = model(x)["out"]  # (1, C, H, W): the (1, C, h, w) grid upsampled bilinearly
+            logits = model.net(x)["out"]  # (1, C, H, W): the (1, C, h, w) grid upsampled bilinearly
     finally:
         hook.remove()
-    return GridLabels(output_stride_of(model), grid[0], logits[0].argmax(0).cpu().numpy())
+    return GridLabels(output_stride_of(model.net), grid[0], logits[0].argmax(0).cpu().numpy())
 
 
 def class_shares(labels: np.ndarray, categories: Sequence[str]) -> list[tuple[str, float]]:

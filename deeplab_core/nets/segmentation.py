@@ -21,12 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torch import nn
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 from torchvision.transforms._presets import SemanticSegmentation
 
-RESOLUTIONS = (320, 520, 720)  # short side the network sees; torchvision's preset is 520
+from deeplab_core.nets.device import synchronize
+from deeplab_core.nets.model import DeepLab, ModelSpec
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,6 @@ class Segmentation:
     trained: bool  # False: untrained weights, the labels mean nothing
     timings: Timings
 
-    @property
-    def confidence(self) -> np.ndarray:
-        return self.probabilities
-
 
 _configured: set[str] = set()
 
@@ -76,14 +72,7 @@ def network_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     return (new_short, new_long) if height <= width else (new_long, new_short)
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-def preprocess(image: Image.Image, spec, short_side: int, device: torch.device) -> torch.Tensor:
+def preprocess(image: Image.Image, spec: ModelSpec, short_side: int, device: torch.device) -> torch.Tensor:
     """(1, 3, h, w) float32 normalised channels_last input, as `weights.transforms()` would make it."""
     scale = torch.tensor([1 / (255 * s) for s in spec.std], device=device).view(1, 3, 1, 1)  # (1, 3, 1, 1)
     shift = torch.tensor([m / s for m, s in zip(spec.mean, spec.std, strict=True)], device=device).view(1, 3, 1, 1)
@@ -112,11 +101,11 @@ def top1(logits: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, tor
     return labels, probability
 
 
-def segment(model: nn.Module, image: Image.Image, *, short_side: int | None = None) -> Segmentation:
+def segment(model: DeepLab, image: Image.Image, *, short_side: int | None = None) -> Segmentation:
     """Segment `image` with `model` (ideally an `inference_copy`) on the model's device."""
     spec = model.spec
     short_side = short_side or spec.resize_size
-    device = next(model.parameters()).device
+    device = model.device
     configure(device)
     size = (image.height, image.width)
     start = time.perf_counter()
@@ -125,7 +114,7 @@ def segment(model: nn.Module, image: Image.Image, *, short_side: int | None = No
         synchronize(device)
         prepared = time.perf_counter()
         with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
-            logits = model(x)["out"]  # (1, C, h, w)
+            logits = model.net(x)["out"]  # (1, C, h, w)
         synchronize(device)
         inferred = time.perf_counter()
         labels, probability = top1(logits, size)  # (H, W), (H, W)
@@ -147,18 +136,17 @@ def segment(model: nn.Module, image: Image.Image, *, short_side: int | None = No
     )
 
 
-def reference_logits(model: nn.Module, image: Image.Image, *, short_side: int | None = None) -> torch.Tensor:
+def reference_logits(model: DeepLab, image: Image.Image, *, short_side: int | None = None) -> torch.Tensor:
     """torchvision's recipe, float32, eager: (1, C, h, w) logits at the network's input size."""
     spec = model.spec
     transform = SemanticSegmentation(resize_size=short_side or spec.resize_size, mean=spec.mean, std=spec.std)
-    device = next(model.parameters()).device
     with torch.inference_mode():
-        x = transform(image).unsqueeze(0).to(device)  # (1, 3, h, w)
-        return model(x)["out"]  # (1, C, h, w)
+        x = transform(image).unsqueeze(0).to(model.device)  # (1, 3, h, w)
+        return model.net(x)["out"]  # (1, C, h, w)
 
 
 def reference_segment(
-    model: nn.Module, image: Image.Image, *, short_side: int | None = None
+    model: DeepLab, image: Image.Image, *, short_side: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and top-1 probability (H, W) the textbook way: upsample, full softmax, max."""
     logits = reference_logits(model, image, short_side=short_side)  # (1, C, h, w)

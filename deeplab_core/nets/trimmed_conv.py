@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from deeplab_core.nets.aspp import atrous_branches
+
 
 def kept_half_width(kernel_size: int, dilation: int, size: int) -> int:
     """How many taps on each side of the centre can land inside a map of this size."""
@@ -46,12 +48,9 @@ class TrimmedAtrousConv(nn.Module):
         return F.conv2d(x, weight, self.conv.bias, padding=(mh * dh, mw * dw), dilation=(dh, dw))
 
 
-def trim_aspp(model: nn.Module) -> int:
-    """Wrap the 3×3 atrous convolutions of a DeepLabv3's ASPP, in place; returns how many were wrapped."""
-    wrapped = 0
-    for branch in model.classifier[0].convs:
-        conv = branch[0]
-        if isinstance(conv, nn.Conv2d) and conv.kernel_size == (3, 3) and conv.dilation != (1, 1):
-            branch[0] = TrimmedAtrousConv(conv)
-            wrapped += 1
-    return wrapped
+def trim_aspp(aspp: nn.Module) -> int:
+    """Wrap the 3×3 atrous convolutions of an ASPP, in place; returns how many were wrapped."""
+    branches = [branch for branch in atrous_branches(aspp) if branch[0].dilation != (1, 1)]
+    for branch in branches:
+        branch[0] = TrimmedAtrousConv(branch[0])
+    return len(branches)

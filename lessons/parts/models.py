@@ -11,8 +11,8 @@ import threading
 
 import streamlit as st
 
-from deeplab_core.nets.checkpoints import Progress
-from deeplab_core.nets.model import load_model, set_output_stride
+from deeplab_core.config import NO_MULTI_GRID
+from deeplab_core.nets.model import DeepLab, load_model, set_output_stride
 
 # "pretrained" (default), "random", or a folder holding <model name>.pth state dicts (used by the tests, and
 # by a classroom that copies checkpoints somewhere other than the torch hub cache).
@@ -33,11 +33,10 @@ def get_model(
     weights: str,
     device: str,
     output_stride: int | None = None,
-    multi_grid: tuple[int, ...] = (1, 1, 1),
-    _progress: Progress | None = None,
-):
+    multi_grid: tuple[int, ...] = NO_MULTI_GRID,
+) -> DeepLab:
     """A cached model; output_stride None keeps torchvision's own wiring (OS 8 for ResNets)."""
-    model = load_model(name, weights=weights, device=device, progress=_progress)
+    model = load_model(name, weights=weights, device=device)
     if output_stride is not None:
         set_output_stride(model, output_stride, multi_grid)
     return model

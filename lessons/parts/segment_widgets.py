@@ -6,13 +6,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from deeplab_core.config import MODEL_NAMES, MULTI_GRID, RESOLUTIONS
 from deeplab_core.nets.fast_inference import inference_copy
-from deeplab_core.nets.model import MODEL_NAMES
-from deeplab_core.nets.segmentation import RESOLUTIONS
 from lessons.parts.models import get_model
 from lessons.parts.ui import t
-
-MULTI_GRID = (1, 2, 4)
 
 
 @dataclass(frozen=True)

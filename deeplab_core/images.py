@@ -2,8 +2,8 @@
 
 Uploads come from students' phones and laptops, so anything goes: EXIF-rotated JPEGs, CMYK scans,
 16-bit PNG/TIFF, palette GIFs with transparency, or a file that is not an image at all. Every failure
-is an `ImageLoadError` whose `reason` picks a message in `locales/<lang>/images.toml`
-(key `images.error.<reason>`) and whose `values` fill its placeholders.
+is an `ImageLoadError` (a `LabError`) whose key picks a message in `locales/<lang>/errors.toml`
+(`errors.image.<reason>`) and whose `values` fill its placeholders.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from deeplab_core.i18n import text
+from deeplab_core.errors import LabError
 
 # Only these decoders run on uploads: fewer plugins, less attack surface (EPS would even start Ghostscript).
 FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # JPEG also opens MPO (multi-picture)
@@ -25,13 +25,11 @@ WHITE = (255, 255, 255)
 _SIGNATURES: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 
 
-class ImageLoadError(ValueError):
-    """An upload that cannot be used. `reason` names the problem; `values` fill the message."""
+class ImageLoadError(LabError, ValueError):
+    """An upload that cannot be used: `reason` names the problem ("errors.image.<reason>"), `values` fill it."""
 
     def __init__(self, reason: str, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.values = values
+        super().__init__(f"errors.image.{reason}", message, **values)
 
 
 def _looks_like_image(data: bytes) -> bool:
@@ -143,8 +141,3 @@ def load_image(data: bytes, *, max_side: int | None = MAX_SIDE, max_pixels: int 
         ) from exc
     size = fit_size(rgb.width, rgb.height, max_side)
     return rgb if size == rgb.size else rgb.resize(size, Image.Resampling.LANCZOS)
-
-
-def error_text(error: ImageLoadError, lang: str) -> str:
-    """The message for `error` in `lang`, from locales/<lang>/images.toml."""
-    return text(f"images.error.{error.reason}", lang, **error.values)

@@ -11,7 +11,7 @@ from deeplab_core.maths.dilation import (
     effective_kernel_size,
     same_padding,
 )
-from lessons.parts.ui import header, int_slider, section, show_source, t, what_to_notice
+from lessons.parts.ui import header, int_slider, section, show_error, show_source, t, what_to_notice
 
 LESSON = "formula"
 ASPP_RATES = (6, 12, 18)
@@ -53,7 +53,7 @@ def derivation(g: ConvGeometry) -> int | None:
             rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
             rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1"
         )
-        st.error(t(f"formula.error.{exc.reason}", **exc.values))
+        show_error(exc)
         return None
     st.latex(
         rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "

@@ -5,6 +5,7 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
+from deeplab_core.errors import LabError
 from deeplab_core.figures.receptive_field import (
     MAX_ANIMATION_SIZE,
     SAMPLES,
@@ -15,12 +16,12 @@ from deeplab_core.figures.receptive_field import (
     growth_chart,
     photo_figure,
 )
-from deeplab_core.maths.dilation import ConvArithmeticError
 from deeplab_core.maths.effective_rf import MAX_ERF_SIZE, effective_receptive_field, erf_stats
+from deeplab_core.maths.hdc import gridding_report, hdc_verdict
 from deeplab_core.maths.receptive_field import (
     ConvLayer,
+    check_stack,
     coverage,
-    hdc_verdict,
     holes,
     output_sizes,
     receptive_field,
@@ -28,7 +29,7 @@ from deeplab_core.maths.receptive_field import (
     window_on_input,
 )
 from deeplab_core.samples import load_sample
-from lessons.parts.ui import choice, header, int_slider, section, show_source, t, what_to_notice
+from lessons.parts.ui import choice, header, int_slider, section, show_error, show_source, t, what_to_notice
 
 LESSON = "receptive_field"
 PRESETS = {
@@ -109,17 +110,10 @@ def build_stack() -> Stack | None:
 
 def check(layers: Stack, shape: tuple[int, int]) -> bool:
     """True when the stack runs on the photo; otherwise a translated error says what to change."""
-    if not layers or len(layers) > MAX_LAYERS:
-        st.error(t("receptive_field.error.layers", count=len(layers), most=MAX_LAYERS))
-        return False
     try:
-        for side in shape:
-            output_sizes(layers, side)
-    except ConvArithmeticError as exc:
-        st.error(t(f"receptive_field.error.{exc.reason}", layer=exc.layer, **exc.values))
-        return False
-    if receptive_field(layers)[-1].size > MAX_RF:
-        st.error(t("receptive_field.error.rf_too_large", size=receptive_field(layers)[-1].size, most=MAX_RF))
+        check_stack(layers, shape, max_layers=MAX_LAYERS, max_size=MAX_RF)
+    except LabError as exc:
+        show_error(exc)
         return False
     return True
 
@@ -148,54 +142,30 @@ def records_table(layers: Stack, shape: tuple[int, int]) -> None:
 def gridding(layers: Stack) -> None:
     section(LESSON, "gridding")
     st.plotly_chart(_coverage(layers, st.session_state.lang), key="rf_coverage")
-    size, blind = len(coverage(layers)), holes(layers)
-    if len(blind):
-        seen = 1 - len(blind) / size
-        st.warning(
-            t(
-                "receptive_field.verdict.holes",
-                count=len(blind),
-                size=size,
-                blind=f"{1 - seen**2:.0%}",
-                offsets=", ".join(f"{o:g}" for o in blind),
-            )
-        )
+    report = gridding_report(layers)
+    if report.hole_offsets:
+        offsets = ", ".join(f"{o:g}" for o in report.hole_offsets)
+        count, blind = len(report.hole_offsets), f"{report.blind_share:.0%}"
+        st.warning(t("receptive_field.verdict.holes", count=count, size=report.span, blind=blind, offsets=offsets))
     else:
-        st.success(t("receptive_field.verdict.no_holes", size=size))
-    kernel = min(layer.kernel_size for layer in layers)
-    hdc = hdc_verdict([layer.dilation for layer in layers], kernel)
+        st.success(t("receptive_field.verdict.no_holes", size=report.span))
+    hdc, kernel = report.verdict, report.verdict.kernel_size
     rates = ", ".join(map(str, hdc.rates))
     st.markdown(t("receptive_field.verdict.gcd", rates=rates, g=hdc.common_factor, mark=MARKS[hdc.no_common_factor]))
-    ms = ", ".join(f"M{i}={m}" for i, m in enumerate(hdc.max_distances, start=1))
     if hdc.max_distance_ok is None:
         st.markdown(t("receptive_field.verdict.mdist_na"))
     else:
-        st.markdown(
-            t(
-                "receptive_field.verdict.mdist",
-                ms=ms,
-                m2=hdc.max_distances[1],
-                k=kernel,
-                mark=MARKS[hdc.max_distance_ok],
-            )
-        )
-    if any(layer.stride > 1 or layer.kernel_size != kernel for layer in layers):
+        ms = ", ".join(f"M{i}={m}" for i, m in enumerate(hdc.max_distances, start=1))
+        mark = MARKS[hdc.max_distance_ok]
+        st.markdown(t("receptive_field.verdict.mdist", ms=ms, m2=hdc.max_distances[1], k=kernel, mark=mark))
+    if not report.assumptions_hold:
         st.caption(t("receptive_field.verdict.assumptions"))
-    predicts_clean = hdc.no_common_factor and hdc.max_distance_ok is not False
-    if hdc.max_distance_ok is not None and hdc.no_common_factor != hdc.max_distance_ok:
-        st.info(
-            t(
-                "receptive_field.verdict.disagree_gcd"
-                if hdc.max_distance_ok
-                else "receptive_field.verdict.disagree_mdist",
-                g=hdc.common_factor,
-                m2=hdc.max_distances[1],
-                k=kernel,
-            )
-        )
-    if predicts_clean and len(blind):
+    if report.rules_disagree:
+        key = "disagree_gcd" if hdc.max_distance_ok else "disagree_mdist"
+        st.info(t(f"receptive_field.verdict.{key}", g=hdc.common_factor, m2=hdc.max_distances[1], k=kernel))
+    if report.rules_miss_holes:
         st.info(t("receptive_field.verdict.rules_miss", r1=hdc.rates[0]))
-    elif not predicts_clean and not len(blind):
+    elif report.rules_too_strict:
         st.info(t("receptive_field.verdict.rules_strict"))
 
 

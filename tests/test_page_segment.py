@@ -57,7 +57,7 @@ def test_upload_is_segmented_and_a_bad_one_explained(lang, random_weights_folder
     assert caption in [c.value for c in at.caption]
     at.file_uploader(key="segment_photo_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
     assert not at.exception
-    message = text("images.error.not_image", lang, formats="JPEG, PNG, WebP, BMP, GIF, TIFF")
+    message = text("errors.image.not_image", lang, formats="JPEG, PNG, WebP, BMP, GIF, TIFF")
     assert [e.value for e in at.error] == [message]
     assert not at.get("plotly_chart")
 

@@ -55,7 +55,7 @@ def test_formula_invalid_combination_shows_a_message_not_a_traceback(lang):
     at.slider(key="formula_i").set_value(5)
     at.slider(key="formula_d").set_value(8).run()
     assert not at.exception
-    assert at.error[0].value == text("formula.error.too_large", lang, effective=17, padded=5, needed=6)
+    assert at.error[0].value == text("errors.conv.too_large", lang, effective=17, padded=5, needed=6)
     # The formula and PyTorch agree that it is impossible.
     assert at.success[0].value == text("common.agrees", lang)
 

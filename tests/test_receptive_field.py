@@ -10,12 +10,14 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from deeplab_core.errors import LabError
+from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.maths.dilation import ConvArithmeticError
 from deeplab_core.maths.effective_rf import effective_receptive_field, erf_stats
 from deeplab_core.maths.receptive_field import (
     ConvLayer,
+    check_stack,
     coverage,
-    hdc_verdict,
     holes,
     output_sizes,
     receptive_field,
@@ -123,25 +125,32 @@ def test_plain_stack_grows_linearly_dilated_exponentially():
     assert [r.size for r in receptive_field(_stack((1, 2, 4, 8, 16)))] == [3, 7, 15, 31, 63]
 
 
-@pytest.mark.parametrize(
-    "rates, gcd, m, m2_ok",
-    [
-        ((1, 2, 5), 1, (1, 2, 5), True),
-        ((1, 2, 9), 1, (3, 5, 9), False),
-        ((2, 2, 2), 2, (2, 2, 2), True),
-        ((2, 4, 8), 2, (2, 4, 8), False),
-    ],
-)
-def test_hdc_rules(rates, gcd, m, m2_ok):
-    verdict = hdc_verdict(rates, 3)
-    assert verdict.common_factor == gcd and verdict.max_distances == m and verdict.max_distance_ok == m2_ok
-    assert hdc_verdict((4,)).max_distance_ok is None
-
-
 def test_output_sizes_names_the_layer_that_cannot_fit():
     with pytest.raises(ConvArithmeticError) as info:
         output_sizes([same_conv(3), ConvLayer(7, dilation=64)], 300)
     assert info.value.reason == "too_large" and info.value.layer == 2
+    assert info.value.key == "errors.layer.too_large" and info.value.values["layer"] == 2
+
+
+@pytest.mark.parametrize(
+    "layers, key",
+    [
+        ((), "errors.stack.layers"),
+        ((same_conv(3),) * 13, "errors.stack.layers"),
+        ((same_conv(3), ConvLayer(7, dilation=64)), "errors.layer.too_large"),
+        ((same_conv(3, 512), same_conv(3, 512), same_conv(3, 512)), "errors.stack.rf_too_large"),
+    ],
+)
+def test_check_stack_raises_a_translatable_error(layers, key):
+    with pytest.raises(LabError) as info:
+        check_stack(layers, (451, 300), max_layers=12, max_size=2049)
+    assert info.value.key == key
+    for lang in LANGUAGES:
+        assert "{" not in text(info.value.key, lang, **info.value.values)
+
+
+def test_check_stack_accepts_a_stack_that_fits():
+    check_stack((same_conv(3, 2),) * 3, (451, 300), max_layers=12, max_size=2049)
 
 
 def test_window_on_input_counts_padding():

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deeplab_core.errors import LabError
 
-class ConvArithmeticError(ValueError):
-    """An impossible convolution. `reason` names the rule broken; `values` fill the message."""
 
-    def __init__(self, reason: str, message: str, **values: int) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.values = values
+class ConvArithmeticError(LabError, ValueError):
+    """An impossible convolution: `reason` names the rule broken ("errors.conv.<reason>"), `values` fill the message.
+    In a stack, `layer` (counted from 1) says which layer broke it, and the key becomes "errors.layer.<reason>"."""
+
+    def __init__(self, reason: str, message: str, *, layer: int | None = None, **values: int) -> None:
+        group = "conv" if layer is None else "layer"
+        super().__init__(f"errors.{group}.{reason}", message, **values, **({} if layer is None else {"layer": layer}))
+        self.layer = layer
+
+    def in_layer(self, layer: int) -> ConvArithmeticError:
+        """The same error, said of layer `layer` of a stack."""
+        values = {k: v for k, v in self.values.items() if k != "layer"}
+        return ConvArithmeticError(self.reason, f"Layer {layer}: {self}", layer=layer, **values)
 
 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:

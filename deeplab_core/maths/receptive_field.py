@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
-from math import gcd
 
 import numpy as np
 
-from deeplab_core.maths.dilation import conv_output_size, effective_kernel_size
+from deeplab_core.errors import LabError
+from deeplab_core.maths.dilation import ConvArithmeticError, conv_output_size, effective_kernel_size
 
 
 @dataclass(frozen=True)
@@ -103,44 +102,34 @@ def holes(layers: Sequence[ConvLayer]) -> np.ndarray:
 def output_sizes(layers: Sequence[ConvLayer], input_size: int) -> list[int]:
     """Feature-map size after each layer; ConvArithmeticError (with .layer set) at the first that cannot fit."""
     sizes, size = [], input_size
-    for index, layer in enumerate(layers):
+    for index, layer in enumerate(layers, start=1):
         try:
             size = conv_output_size(
                 size, layer.kernel_size, stride=layer.stride, padding=layer.padding, dilation=layer.dilation
             )
-        except ValueError as exc:
-            exc.layer = index + 1  # type: ignore[attr-defined]
-            raise
+        except ConvArithmeticError as exc:
+            raise exc.in_layer(index) from exc
         sizes.append(size)
     return sizes
 
 
-@dataclass(frozen=True)
-class HDCVerdict:
-    """Wang et al.'s two conditions on the rates r_1..r_n of one group of K x K dilated convolutions."""
-
-    rates: tuple[int, ...]
-    kernel_size: int
-    common_factor: int  # gcd of the rates; HDC asks for 1
-    max_distances: tuple[int, ...]  # M_1 .. M_n
-
-    @property
-    def no_common_factor(self) -> bool:
-        return self.common_factor == 1
-
-    @property
-    def max_distance_ok(self) -> bool | None:
-        """M_2 <= K; None for a single layer, where M_2 does not exist."""
-        return self.max_distances[1] <= self.kernel_size if len(self.rates) > 1 else None
-
-
-def hdc_verdict(rates: Sequence[int], kernel_size: int = 3) -> HDCVerdict:
-    """M_n = r_n; M_i = max[M_{i+1} - 2 r_i, M_{i+1} - 2 (M_{i+1} - r_i), r_i]."""
-    distances = [rates[-1]]
-    for r in reversed(rates[:-1]):
-        m = distances[0]
-        distances.insert(0, max(m - 2 * r, m - 2 * (m - r), r))
-    return HDCVerdict(tuple(rates), kernel_size, reduce(gcd, rates), tuple(distances))
+def check_stack(layers: Sequence[ConvLayer], sides: Sequence[int], *, max_layers: int, max_size: int) -> None:
+    """Raise a LabError saying what to change when the stack cannot run on inputs of these sides, has too many
+    or no layers, or has a receptive field wider than `max_size` pixels."""
+    if not layers or len(layers) > max_layers:
+        raise LabError(
+            "errors.stack.layers", f"A stack needs 1 to {max_layers} layers.", count=len(layers), most=max_layers
+        )
+    for side in sides:
+        output_sizes(layers, side)
+    size = receptive_field(layers)[-1].size
+    if size > max_size:
+        raise LabError(
+            "errors.stack.rf_too_large",
+            f"The receptive field spans {size} > {max_size} pixels.",
+            size=size,
+            most=max_size,
+        )
 
 
 def window_on_input(record: ReceptiveField, index: int, input_size: int) -> float:

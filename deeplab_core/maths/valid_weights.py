@@ -18,16 +18,30 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deeplab_core.errors import LabError
+
+
+class ValidWeightsError(LabError, ValueError):
+    """Arguments no size-preserving atrous convolution can have ("errors.valid_weights.<reason>")."""
+
+    def __init__(self, reason: str, message: str, **values: int) -> None:
+        super().__init__(f"errors.valid_weights.{reason}", message, **values)
+
 
 def _check(feature_size: int, rate: int, kernel_size: int) -> None:
     if feature_size < 1:
-        raise ValueError(f"The feature map must be at least 1 pixel wide, got feature_size={feature_size}.")
+        raise ValidWeightsError(
+            "feature_size",
+            f"The feature map must be at least 1 pixel wide, got {feature_size}.",
+            feature_size=feature_size,
+        )
     if rate < 1:
-        raise ValueError(f"The atrous rate must be at least 1 (1 is an ordinary convolution), got rate={rate}.")
+        raise ValidWeightsError("rate", f"The atrous rate must be at least 1, got {rate}.", rate=rate)
     if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(
-            f"The kernel size must be a positive odd number, so that padding = rate·(k − 1)/2 "
-            f"keeps the map's size; got kernel_size={kernel_size}."
+        raise ValidWeightsError(
+            "kernel_size",
+            f"The kernel size must be a positive odd number, got {kernel_size}.",
+            kernel_size=kernel_size,
         )
 
 

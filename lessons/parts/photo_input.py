@@ -14,7 +14,7 @@ from PIL import Image
 from deeplab_core.images import ImageLoadError, load_image
 from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
-from lessons.parts.ui import choice, labels_now, language, t
+from lessons.parts.ui import choice, labels_now, language, show_error, t
 from lessons.parts.weights_choice import choose_weights
 
 SOURCES = ["sample", "upload", "camera"]
@@ -51,7 +51,7 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
     try:
         image = load_image(data)
     except ImageLoadError as exc:
-        st.error(t(f"images.error.{exc.reason}", **exc.values))
+        show_error(exc)
         return None
     return image, f"{source}:{hashlib.sha256(data).hexdigest()[:16]}"
 

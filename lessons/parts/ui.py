@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from deeplab_core import i18n
+from deeplab_core.errors import LabError
 
 
 def language() -> str:
@@ -19,23 +20,25 @@ def t(key: str, /, **values: object) -> str:
     return i18n.text(key, language(), **values)
 
 
-def prose(lesson: str, section: str) -> str:
-    return i18n.prose(lesson, language())[section]
+def prose(lesson: str, section: str, /, **values: object) -> str:
+    """A prose section in the reader's language; `values` fill its [[value:NAME]] placeholders (numbers the
+    page computed with core functions, never typed in the prose)."""
+    return i18n.section(lesson, language(), section, **values)
 
 
-def header(lesson: str) -> None:
+def header(lesson: str, /, **values: object) -> None:
     """Title and the short intuition every lesson opens with."""
     st.title(t(f"{lesson}.title"))
-    st.markdown(prose(lesson, "intuition"))
+    st.markdown(prose(lesson, "intuition", **values))
 
 
-def section(lesson: str, name: str) -> None:
-    st.markdown(prose(lesson, name))
+def section(lesson: str, name: str, /, **values: object) -> None:
+    st.markdown(prose(lesson, name, **values))
 
 
-def what_to_notice(lesson: str) -> None:
+def what_to_notice(lesson: str, /, **values: object) -> None:
     st.subheader(t("common.what_to_notice"))
-    st.markdown(prose(lesson, "notice"))
+    st.markdown(prose(lesson, "notice", **values))
 
 
 def show_source(*functions: Callable) -> None:
@@ -82,3 +85,8 @@ def choice(
     """A radio choice whose option labels come from the catalogue ("<format_key>.<option>")."""
     fmt = labels_now(options, (lambda o: t(f"{format_key}.{o}")) if format_key else str)
     return container.radio(t(label_key), options, index=default, key=key, format_func=fmt, horizontal=horizontal)
+
+
+def show_error(error: LabError) -> None:
+    """Any LabError, in the reader's language: its key names the message, its values fill it."""
+    st.error(t(error.key, **error.values))

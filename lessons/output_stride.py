@@ -2,14 +2,11 @@
 
 import streamlit as st
 
-from deeplab_core.config import RESNETS
+from deeplab_core.config import CROP_SIZE, OUTPUT_STRIDES, RESNETS, TRAIN_OUTPUT_STRIDE
 from deeplab_core.figures.output_stride import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
-from deeplab_core.maths.receptive_field import receptive_field
 from deeplab_core.nets.cost import Cost, Latency, count_cost, measure_latency
 from deeplab_core.nets.inspection import (
     STAGES,
-    aspp_layers,
-    backbone_layers,
     class_shares,
     dilation_table,
     labels_on_grid,
@@ -19,14 +16,15 @@ from deeplab_core.nets.inspection import (
     stage_strides,
 )
 from deeplab_core.nets.model import architecture
+from deeplab_core.nets.network_rf import multi_grid_check, network_field
 from deeplab_core.nets.wiring import stage_rates
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
 from lessons.parts.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "output_stride"
-INPUT = 513  # DeepLabv3's crop: 17, 33 and 65 cells at output stride 32, 16 and 8
-STRIDES = (32, 16, 8)
+INPUT = CROP_SIZE  # 17, 33 and 65 cells at output stride 32, 16 and 8
+STRIDES = OUTPUT_STRIDES
 UNIT_RATES = (1, 2, 3, 4)
 LATENCY_SIZES = (129, 257, 513)
 
@@ -173,7 +171,11 @@ def multi_grid(name: str) -> None:
     section(LESSON, "multigrid")
     cols = st.columns([2, 1, 1, 1])
     os_ = choice(
-        "os_mg_stride", "output_stride.mg_stride", [16, 8, 32], container=cols[0], format_key="output_stride.os_name"
+        "os_mg_stride",
+        "output_stride.mg_stride",
+        sorted(STRIDES, key=lambda s: s != TRAIN_OUTPUT_STRIDE),
+        container=cols[0],
+        format_key="output_stride.os_name",
     )
     units = tuple(
         int(
@@ -184,10 +186,7 @@ def multi_grid(name: str) -> None:
         for i in range(3)
     )
     model = architecture(name, os_, units)
-    table = dilation_table(model)
-    layer3, layer4 = stage_rates(
-        os_, units, sum(r.stage == "layer3" for r in table), sum(r.stage == "layer4" for r in table)
-    )
+    check = multi_grid_check(model, os_, units)
     st.dataframe(
         [
             {
@@ -197,41 +196,24 @@ def multi_grid(name: str) -> None:
                 t("output_stride.col.rate"): r.dilation,
                 t("output_stride.col.padding"): r.padding,
             }
-            for r in table
+            for r in check.table
         ],
         hide_index=True,
         height=250,
     )
-    from_modules = tuple(r.dilation for r in table if r.stage == "layer4")
-    agree = from_modules == layer4 and tuple(r.dilation for r in table if r.stage == "layer3") == layer3
-    st.caption(
-        t(
-            "output_stride.mg_caption",
-            layer4=", ".join(map(str, from_modules)),
-            rule=", ".join(map(str, layer4)),
-            verdict=t("output_stride.mg_agree") if agree else t("output_stride.mg_disagree"),
-        )
-    )
-    plain = architecture(name, os_)
-    curves, finals = {}, {}
-    for label, net in (
-        (t("output_stride.rf_with", units=", ".join(map(str, units))), model),
-        (t("output_stride.rf_without"), plain),
-    ):
-        layers = backbone_layers(net)
-        records = receptive_field([n.layer for n in layers])
-        curves[label] = [(n.name, r.size) for n, r in zip(layers, records, strict=True)]
-        finals[label] = (
-            records[-1],
-            [receptive_field([n.layer for n in layers] + [a.layer])[-1].size for a in aspp_layers(net)],
-        )
+    verdict = t("output_stride.mg_agree") if check.agrees else t("output_stride.mg_disagree")
+    layer4, rule = ", ".join(map(str, check.rates("layer4"))), ", ".join(map(str, check.rule[1]))
+    st.caption(t("output_stride.mg_caption", layer4=layer4, rule=rule, verdict=verdict))
+    fields = {
+        t("output_stride.rf_with", units=", ".join(map(str, units))): network_field(model),
+        t("output_stride.rf_without"): network_field(architecture(name, os_)),
+    }
+    curves = {label: list(field.curve) for label, field in fields.items()}
     st.plotly_chart(rf_growth_figure(curves, INPUT, language()), key="os_rf_figure")
-    cols = st.columns(2)
-    for col, (label, (record, aspp_sizes)) in zip(cols, finals.items(), strict=True):
-        col.metric(
-            label, t("output_stride.rf_value", size=record.size), help=t("output_stride.rf_help", jump=record.jump)
-        )
-        col.caption(t("output_stride.rf_aspp", sizes=", ".join(map(str, aspp_sizes))))
+    for col, (label, field) in zip(st.columns(2), fields.items(), strict=True):
+        size, jump = field.final.size, field.final.jump
+        col.metric(label, t("output_stride.rf_value", size=size), help=t("output_stride.rf_help", jump=jump))
+        col.caption(t("output_stride.rf_aspp", sizes=", ".join(map(str, field.with_aspp))))
     section(LESSON, "wrinkle")
 
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from deeplab_core.config import ASPP_RATES, CROP_SIZE, feature_size
 from deeplab_core.figures.formula import MAX_FRAMES, kernel_figure, sliding_animation
-from deeplab_core.maths.conv_check import torch_conv_output
+from deeplab_core.maths.conv_check import same_padding_rows, torch_conv_output
 from deeplab_core.maths.dilation import (
     ConvArithmeticError,
     ConvGeometry,
@@ -14,7 +15,6 @@ from deeplab_core.maths.dilation import (
 from lessons.parts.ui import header, int_slider, section, show_error, show_source, t, what_to_notice
 
 LESSON = "formula"
-ASPP_RATES = (6, 12, 18)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -74,7 +74,7 @@ def torch_check(g: ConvGeometry, o: int | None) -> None:
     cols[0].metric(t("formula.formula_says"), f"{o} × {o}" if o is not None else t("formula.invalid"))
     torch_says = f"{result.shape[2]} × {result.shape[3]}" if result.shape else t("formula.torch_refuses")
     cols[1].metric(t("formula.torch_says"), torch_says)
-    agree = (result.shape is None) == (o is None) and (o is None or result.shape[2:] == (o, o))
+    agree = result.agrees_with(o)
     (st.success if agree else st.error)(t("common.agrees") if agree else t("common.disagrees"))
     if result.error:
         st.caption(t("formula.torch_error", error=result.error))
@@ -82,21 +82,18 @@ def torch_check(g: ConvGeometry, o: int | None) -> None:
 
 def aspp_example() -> None:
     section(LESSON, "aspp")
-    rows = []
-    for size in (33, 65):
-        for rate in ASPP_RATES:
-            o = conv_output_size(size, 3, padding=rate, dilation=rate)
-            torch_shape = torch_conv_output(size, 3, padding=rate, dilation=rate).shape
-            rows.append(
-                {
-                    t("formula.col_map"): f"{size}×{size}",
-                    t("formula.col_rate"): rate,
-                    "k'": effective_kernel_size(3, rate),
-                    "p": rate,
-                    "o": o,
-                    t("formula.col_torch"): f"{torch_shape[2]}×{torch_shape[3]}",
-                }
-            )
+    maps = [feature_size(CROP_SIZE, output_stride) for output_stride in (16, 8)]
+    rows = [
+        {
+            t("formula.col_map"): f"{row.map_size}×{row.map_size}",
+            t("formula.col_rate"): row.rate,
+            "k'": row.effective_kernel_size,
+            "p": row.padding,
+            "o": row.formula_size,
+            t("formula.col_torch"): f"{row.torch_size}×{row.torch_size}",
+        }
+        for row in same_padding_rows(maps, ASPP_RATES[16])
+    ]
     st.dataframe(rows, hide_index=True)
 
 

@@ -2,12 +2,16 @@
 
 import streamlit as st
 
+from deeplab_core import prose_values
+from deeplab_core.config import ASPP_RATES, CROP_SIZE, feature_size
 from deeplab_core.figures.large_rates import PAPER_COUNTS, counts_heatmap, curves_figure, footprint_figure
 from deeplab_core.maths.valid_weights import (
+    POSITIONS,
     TorchCheck,
     WeightCurves,
     axis_tap_validity,
     check_with_torch,
+    position_of,
     tap_validity_at,
     valid_tap_counts,
     valid_weight_curves,
@@ -17,15 +21,9 @@ from lessons import COURSE
 from lessons.parts.ui import header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "large_rates"
-INPUT_SIZE = 513  # DeepLabv3's crop size
+INPUT_SIZE = CROP_SIZE
 OUTPUT_STRIDES = (16, 8, 4)
-ASPP_RATES = {16: (6, 12, 18), 8: (12, 24, 36)}  # DeepLabv3 §3.3: rates double when output_stride halves
 RATE_MAX = 160
-POSITIONS = ("centre", "edge", "corner")
-
-
-def feature_size(output_stride: int) -> int:
-    return (INPUT_SIZE - 1) // output_stride + 1
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -38,16 +36,11 @@ def _torch_check(size: int, rate: int) -> TorchCheck:
     return check_with_torch(size, rate)
 
 
-def position_of(name: str, size: int) -> tuple[int, int]:
-    middle = size // 2
-    return {"centre": (middle, middle), "edge": (middle, 0), "corner": (0, 0)}[name]
-
-
 def controls() -> tuple[int, int, int]:
     """Returns (output stride, feature-map size, rate)."""
     cols = st.columns([2, 3])
     # Labels are computed now: AppTest calls format_func outside the script run, where the language is unknown.
-    labels = {s: t("large_rates.size_option", n=feature_size(s), os=s) for s in OUTPUT_STRIDES}
+    labels = {s: t("large_rates.size_option", n=feature_size(INPUT_SIZE, s), os=s) for s in OUTPUT_STRIDES}
     os_ = cols[0].radio(
         t("large_rates.map_size"),
         OUTPUT_STRIDES,
@@ -60,7 +53,7 @@ def controls() -> tuple[int, int, int]:
     rate = int_slider(
         "large_rates_rate", "large_rates.rate", 1, RATE_MAX, 24, help_key="large_rates.rate_help", container=cols[1]
     )
-    return os_, feature_size(os_), rate
+    return os_, feature_size(INPUT_SIZE, os_), rate
 
 
 def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
@@ -79,8 +72,8 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
         if others
         else t("large_rates.metric_other_none")
     )
-    cols[3].metric(other_label, f"{sum(at[c] for c in others):.1%}", help=t("large_rates.metric_other_help"))
-    st.caption(t("large_rates.paper_note", paper=f"{sum(at.get(c, 0.0) for c in PAPER_COUNTS):.1%}"))
+    cols[3].metric(other_label, f"{curves.share(rate, others):.1%}", help=t("large_rates.metric_other_help"))
+    st.caption(t("large_rates.paper_note", paper=f"{curves.share(rate, PAPER_COUNTS):.1%}"))
     if aspp:
         st.caption(t("large_rates.aspp_marked", rates=t("large_rates.list_sep").join(map(str, aspp)), os=output_stride))
     else:
@@ -128,13 +121,13 @@ def torch_verdict(size: int, rate: int) -> None:
 
 
 def consequence(size: int, curves: WeightCurves) -> None:
-    section(LESSON, "consequence")
+    section(LESSON, "consequence", **prose_values.large_rates_consequence())
     degenerate = curves.first_rate_all(1)
     if degenerate is not None:
         st.metric(t("large_rates.degenerate_rate", n=size), degenerate)
     aspp = next(lesson for lesson in COURSE if lesson.slug == "aspp")
     if aspp.path.exists():
-        st.page_link("lessons/aspp.py", label=t("large_rates.aspp_link"), icon=aspp.icon)
+        st.page_link("lessons/aspp.py", label=t("aspp.title"), icon=aspp.icon)
 
 
 header(LESSON)
@@ -143,5 +136,5 @@ weight_curves = paper_figure(output_stride, map_size, atrous_rate)
 per_position(map_size, atrous_rate)
 torch_verdict(map_size, atrous_rate)
 consequence(map_size, weight_curves)
-what_to_notice(LESSON)
+what_to_notice(LESSON, **prose_values.large_rates_notice())
 show_source(axis_tap_validity, valid_tap_counts, valid_weight_fractions, valid_weight_curves)

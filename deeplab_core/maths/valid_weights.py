@@ -84,6 +84,11 @@ class WeightCurves:
         row = self.fractions[int(np.flatnonzero(self.rates == rate)[0])]
         return {int(c): float(f) for c, f in zip(self.counts, row, strict=True)}
 
+    def share(self, rate: int, counts) -> float:
+        """Fraction of positions whose valid count is one of `counts`, at `rate`."""
+        at = self.at(rate)
+        return sum(at.get(int(c), 0.0) for c in counts)
+
     def first_rate_all(self, count: int) -> int | None:
         """The smallest plotted rate at which every position has exactly `count` valid weights."""
         hits = np.flatnonzero(np.isclose(self.curve(count), 1.0))
@@ -114,6 +119,16 @@ def valid_weight_curves(feature_size: int, rates, kernel_size: int = 3) -> Weigh
         counts=present,
         fractions=totals[:, present] / feature_size**2,
     )
+
+
+POSITIONS = ("centre", "edge", "corner")
+
+
+def position_of(name: str, size: int) -> tuple[int, int]:
+    """(row, col) of a named output position on a size × size map: its centre, the middle of its left edge, its
+    top-left corner."""
+    middle = size // 2
+    return {"centre": (middle, middle), "edge": (middle, 0), "corner": (0, 0)}[name]
 
 
 def tap_validity_at(feature_size: int, rate: int, row: int, col: int, kernel_size: int = 3) -> np.ndarray:

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from deeplab_core.figures.large_rates import counts_heatmap, curves_figure, footprint_figure
 from deeplab_core.maths.valid_weights import (
+    POSITIONS,
     check_with_torch,
+    position_of,
     tap_validity_at,
     valid_tap_counts,
     valid_weight_curves,
@@ -147,3 +149,20 @@ def test_figures_build_in_both_languages(lang):
     assert [len(trace.x) for trace in foot.data[:2]] == [4, 5]  # taps on the map, taps on padding
     if lang == "zh":
         assert "特征图" in paper.layout.title.text
+
+
+@pytest.mark.parametrize("size", [1, 2, 33, 65])
+def test_named_positions_lie_on_the_map_where_their_names_say(size):
+    rows_cols = {name: position_of(name, size) for name in POSITIONS}
+    assert all(0 <= r < size and 0 <= c < size for r, c in rows_cols.values())
+    assert rows_cols["corner"] == (0, 0) and rows_cols["edge"][1] == 0
+    assert rows_cols["centre"] == (size // 2, size // 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(size=st.integers(1, 70), rate=st.integers(1, 80))
+def test_share_of_counts_adds_the_fractions(size, rate):
+    curves = valid_weight_curves(size, [rate])
+    fractions = valid_weight_fractions(size, rate)
+    assert curves.share(rate, fractions) == pytest.approx(1.0)
+    assert curves.share(rate, (9,)) == pytest.approx(fractions.get(9, 0.0))

@@ -4,7 +4,7 @@ import inspect
 
 import streamlit as st
 
-from deeplab_core import aspp as aspp_core
+from deeplab_core import prose_values
 from deeplab_core.config import MODEL_NAMES
 from deeplab_core.figures.aspp import (
     ablation_figure,
@@ -40,7 +40,7 @@ def _run_both(size: int):
 
 
 def module_diagram(chosen: ModelChoice | None, name: str) -> None:
-    section(LESSON, "module")
+    section(LESSON, "module", **prose_values.aspp_module())
     net = get_model(chosen.name, chosen.weights, chosen.device).net if chosen else architecture(name)
     branches, projection = describe_aspp(net.classifier[0])
     st.plotly_chart(aspp_diagram(branches, projection, None, language()), key="aspp_diagram")
@@ -174,7 +174,7 @@ code()
 on_photo(model_choice)
 large_rates = next(lesson for lesson in COURSE if lesson.slug == "large_rates")
 if large_rates.path.exists():
-    section(LESSON, "pooling_link")
-    st.page_link(str(large_rates.path), label=t("aspp.large_rates_link"), icon=large_rates.icon)
+    section(LESSON, "pooling_link", **prose_values.aspp_pooling_link())
+    st.page_link(str(large_rates.path), label=t("large_rates.title"), icon=large_rates.icon)
 what_to_notice(LESSON)
 show_source(aspp_core.fuse, probe, projection_shares, ablate)

@@ -8,48 +8,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.output_stride import label_image
+from deeplab_core.figures.style import BRANCH_COLOURS, GREY, arrow, box, label_image, tint
 from deeplab_core.i18n import text
 from deeplab_core.nets.aspp_probe import Ablation, BranchInfo, BranchView
-
-BRANCH_COLOURS = ("#7f7f7f", "#1f77b4", "#2ca02c", "#d62728", "#9467bd")
 
 
 def branch_name(kind: str, rate: int | None, lang: str) -> str:
     return text(f"aspp.branch.{kind}", lang, rate=rate) if kind == "atrous" else text(f"aspp.branch.{kind}", lang)
 
 
-def _box(fig: go.Figure, x: float, y: float, w: float, h: float, label: str, colour: str) -> None:
-    fig.add_shape(
-        type="rect",
-        x0=x - w / 2,
-        x1=x + w / 2,
-        y0=y - h / 2,
-        y1=y + h / 2,
-        line=dict(color=colour, width=2),
-        fillcolor=colour,
-        opacity=0.18,
-        layer="below",
-    )
-    fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=12))
-
-
-def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
-    fig.add_annotation(
-        x=x1,
-        y=y1,
-        ax=x0,
-        ay=y0,
-        xref="x",
-        yref="y",
-        axref="x",
-        ayref="y",
-        showarrow=True,
-        arrowhead=2,
-        arrowwidth=1.3,
-        arrowcolor="#555",
-        text="",
-    )
+def _block(fig: go.Figure, x: float, y: float, w: float, h: float, label: str, colour: str) -> None:
+    """A diagram block: a pale tint of its colour, the colour as its edge, dark text."""
+    box(fig, x, y, w, h, label, fill=tint(colour), edge=colour)
 
 
 def aspp_diagram(
@@ -59,7 +29,7 @@ def aspp_diagram(
     fig = go.Figure()
     c_in = branches[0].in_channels
     size = f"{feature_shape[1]}×{feature_shape[2]}" if feature_shape else "h×w"
-    _box(fig, 0, 0, 1.6, 1.2, text("aspp.fig.input", lang, c=c_in, size=size), "#444")
+    _block(fig, 0, 0, 1.6, 1.2, text("aspp.fig.input", lang, c=c_in, size=size), GREY)
     ys = np.linspace(2.4, -2.4, len(branches))
     for y, branch, colour in zip(ys, branches, BRANCH_COLOURS, strict=True):
         bn = " + BN + ReLU" if branch.batch_norm else ""
@@ -77,13 +47,13 @@ def aspp_diagram(
                 bn=bn,
                 span=k + (k - 1) * (branch.rate - 1),
             )
-        _box(fig, 3.2, y, 2.9, 0.95, f"<b>{branch_name(branch.kind, branch.rate, lang)}</b><br>{detail}", colour)
-        _arrow(fig, 0.8, 0, 1.75, y)
-        _arrow(fig, 4.65, y, 5.75, 0)
+        _block(fig, 3.2, y, 2.9, 0.95, f"<b>{branch_name(branch.kind, branch.rate, lang)}</b><br>{detail}", colour)
+        arrow(fig, 0.8, 0, 1.75, y)
+        arrow(fig, 4.65, y, 5.75, 0)
     total = sum(b.out_channels for b in branches)
-    _box(fig, 6.4, 0, 1.3, 1.4, text("aspp.fig.concat", lang, c=total), "#8c564b")
+    _block(fig, 6.4, 0, 1.3, 1.4, text("aspp.fig.concat", lang, c=total), "#8c564b")
     bn = " + BN + ReLU" if projection.batch_norm else ""
-    _box(
+    _block(
         fig,
         8.6,
         0,
@@ -92,7 +62,7 @@ def aspp_diagram(
         text("aspp.fig.projection", lang, c_in=projection.in_channels, c_out=projection.out_channels, bn=bn),
         "#e377c2",
     )
-    _arrow(fig, 7.05, 0, 7.45, 0)
+    arrow(fig, 7.05, 0, 7.45, 0)
     fig.update_xaxes(visible=False, range=[-1, 10])
     fig.update_yaxes(visible=False, range=[-3.1, 3.1])
     fig.update_layout(height=460, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white")

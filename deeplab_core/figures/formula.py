@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from deeplab_core.figures.style import square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
 
@@ -62,7 +63,7 @@ def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int 
     """The dilated kernel of one output position on the padded input: taps, holes, padding ring."""
     hover = text("formula.fig.hover_cell", lang)
     fig = go.Figure(_grid_heatmap(padded_cells(geom, out_row, out_col), _CELL_COLOURS, hover))
-    _square_axes(fig)
+    fig.update_layout(**square_axes())
     fig.update_layout(
         title=text(
             "formula.fig.kernel_title", lang, k=geom.kernel_size, d=geom.dilation, k_eff=geom.effective_kernel_size
@@ -182,13 +183,3 @@ def _legend_annotation(lang: str, y: float = -0.12) -> dict:
         xanchor="left",
         font={"size": 13},
     )
-
-
-def _square_axes(fig: go.Figure) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(
-        showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain"
-    )
-    for n in (2,):
-        if f"xaxis{n}" in fig.layout:
-            fig.update_yaxes(scaleanchor=f"x{n}", row=1, col=n)

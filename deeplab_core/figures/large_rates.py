@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from deeplab_core.figures.style import square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.valid_weights import WeightCurves
 
@@ -86,19 +87,6 @@ def curves_figure(curves: WeightCurves, rate: int, aspp_rates: tuple[int, ...], 
     return go.Figure(data=data, layout=layout)
 
 
-def _square_axes(x_range: list | None = None, y_range: list | None = None) -> dict:
-    x = dict(showgrid=False, zeroline=False, constrain="domain", range=x_range)
-    y = dict(
-        showgrid=False,
-        zeroline=False,
-        constrain="domain",
-        scaleanchor="x",
-        range=y_range,
-        autorange="reversed" if y_range is None else None,
-    )
-    return dict(xaxis=x, yaxis=y)
-
-
 def counts_heatmap(counts: np.ndarray, row: int, col: int, lang: str) -> go.Figure:
     """Valid taps at every output position, one colour per count, the chosen position circled."""
     present = np.unique(counts)  # (C,)
@@ -134,7 +122,7 @@ def counts_heatmap(counts: np.ndarray, row: int, col: int, lang: str) -> go.Figu
         title=text("large_rates.fig.heatmap_title", lang, n=counts.shape[0]),
         height=460,
         margin=dict(l=10, r=10, t=50, b=10),
-        **_square_axes(),
+        **square_axes(ticks=True),
     )
     return go.Figure(data=data, layout=layout)
 
@@ -210,6 +198,6 @@ def footprint_figure(feature_size: int, rate: int, row: int, col: int, validity:
         margin=dict(l=10, r=10, t=50, b=10),
         shapes=shapes,
         legend=dict(orientation="h", yanchor="top", y=-0.1, x=0),
-        **_square_axes([lo - view, hi + view], [hi + view, lo - view]),
+        **square_axes([lo - view, hi + view], [hi + view, lo - view], ticks=True),
     )
     return go.Figure(data=data, layout=layout)

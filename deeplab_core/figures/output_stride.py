@@ -8,17 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.segment import PALETTE
+from deeplab_core.figures.style import BACKBONE_COLOURS, OS_COLOURS, label_image
 from deeplab_core.i18n import text
 from deeplab_core.nets.cost import Cost
 from deeplab_core.nets.inspection import StageShape
-
-OS_COLOURS = {32: "#9e9e9e", 16: "#1f77b4", 8: "#d62728"}
-
-
-def label_image(labels: np.ndarray) -> np.ndarray:
-    """(H, W) class indices → (H, W, 3) uint8 colours."""
-    return PALETTE[labels]
 
 
 def stage_size_figure(shapes: Mapping[int, Sequence[StageShape]], input_size: int, lang: str) -> go.Figure:
@@ -64,9 +57,9 @@ def cost_figure(costs: Mapping[str, Sequence[Cost]], lang: str) -> go.Figure:
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=(text("output_stride.fig.macs", lang), text("output_stride.fig.memory", lang))
     )
-    for index, (name, rows) in enumerate(costs.items()):
+    for name, rows in costs.items():
         x = [text("output_stride.fig.os", lang, os=c.output_stride) for c in rows]
-        colour = ("#1f77b4", "#ff7f0e")[index % 2]
+        colour = BACKBONE_COLOURS[name]
         fig.add_bar(
             x=x,
             y=[c.macs / 1e9 for c in rows],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from deeplab_core.config import ASPP_RATES, CROP_SIZE, OUTPUT_STRIDES
-from deeplab_core.figures.style import OS_COLOURS
+from deeplab_core.figures.style import OS_COLOURS, arrow, box
 from deeplab_core.i18n import text
 from deeplab_core.maths.resolution import stage_sizes
 
@@ -59,43 +59,12 @@ def design_figure(design: str, lang: str) -> go.Figure:
     return fig
 
 
-def _box(
-    fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, label: str = "", font_colour: str = "#222"
-) -> None:
-    """A rectangle centred on (x, y), with an optional label inside."""
-    fig.add_shape(
-        type="rect",
-        x0=x - w / 2,
-        x1=x + w / 2,
-        y0=y - h / 2,
-        y1=y + h / 2,
-        fillcolor=colour,
-        line=dict(color="#444", width=1),
-    )
-    if label:
-        _label(fig, x, y, label, colour=font_colour)
+def _box(fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, label: str = "") -> None:
+    box(fig, x, y, w, h, label, fill=colour)
 
 
 def _label(fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, colour: str = "#222") -> None:
     fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=size, color=colour))
-
-
-def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
-    fig.add_annotation(
-        x=x1,
-        y=y1,
-        ax=x0,
-        ay=y0,
-        xref="x",
-        yref="y",
-        axref="x",
-        ayref="y",
-        text="",
-        showarrow=True,
-        arrowhead=2,
-        arrowwidth=1.4,
-        arrowcolor="#555",
-    )
 
 
 def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) -> list[float]:
@@ -112,14 +81,14 @@ def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) 
 def _image_pyramid(fig: go.Figure, lang: str) -> None:
     for y, scale in zip((5.0, 3.0, 1.0), (1.0, 0.75, 0.5), strict=True):
         _box(fig, 1.0, y, 1.6 * scale, 1.6 * scale, _IMAGE, f"×{scale:g}")
-        _arrow(fig, 1.0 + 0.8 * scale, y, 3.2, y)
+        arrow(fig, 1.0 + 0.8 * scale, y, 3.2, y)
         _box(fig, 4.6, y, 2.8, 1.0, _NETWORK, text("overview.fig.dcnn", lang))
         _box(fig, 6.9, y, 0.3, 1.2 * scale, _FEATURE)
-        _arrow(fig, 7.1, y, 8.2, 3.0 + (y - 3.0) * 0.3)
+        arrow(fig, 7.1, y, 8.2, 3.0 + (y - 3.0) * 0.3)
     _label(fig, 4.6, 4.0, text("overview.fig.shared", lang), size=10, colour="#666")
     _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour="#666")
     _box(fig, 9.0, 3.0, 1.6, 2.2, _MERGE, text("overview.fig.merge", lang))
-    _arrow(fig, 9.8, 3.0, 10.3, 3.0)
+    arrow(fig, 9.8, 3.0, 10.3, 3.0)
     fig.add_annotation(
         x=10.35,
         y=3.0,
@@ -167,9 +136,9 @@ def _atrous(fig: go.Figure, lang: str) -> None:
 
 def _spp(fig: go.Figure, lang: str) -> None:
     _box(fig, 0.8, 3.0, 1.3, 1.3, _IMAGE, text("overview.fig.image", lang))
-    _arrow(fig, 1.45, 3.0, 2.0, 3.0)
+    arrow(fig, 1.45, 3.0, 2.0, 3.0)
     _box(fig, 2.9, 3.0, 1.8, 1.3, _NETWORK, text("overview.fig.dcnn", lang))
-    _arrow(fig, 3.8, 3.0, 4.3, 3.0)
+    arrow(fig, 3.8, 3.0, 4.3, 3.0)
     _box(fig, 4.5, 3.0, 0.3, 1.2, _FEATURE)
     branches = (
         [text("overview.fig.conv1x1", lang)]
@@ -178,7 +147,7 @@ def _spp(fig: go.Figure, lang: str) -> None:
     )
     ys = [5.3 - i * 1.15 for i in range(len(branches))]
     for y, branch in zip(ys, branches, strict=True):
-        _arrow(fig, 4.65, 3.0, 5.8, y)
+        arrow(fig, 4.65, 3.0, 5.8, y)
         _box(fig, 7.05, y, 2.5, 0.8, _NETWORK, branch)
-        _arrow(fig, 8.3, y, 9.2, 3.0 + (y - 3.0) * 0.4)
+        arrow(fig, 8.3, y, 9.2, 3.0 + (y - 3.0) * 0.4)
     _box(fig, 10.4, 3.0, 2.3, 2.4, _MERGE, text("overview.fig.concat", lang))

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
+from deeplab_core.figures.style import square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.effective_rf import ERFStats
 from deeplab_core.maths.receptive_field import (
@@ -25,6 +26,7 @@ from deeplab_core.maths.receptive_field import (
 
 SAMPLES = ("chelsea", "astronaut")  # names in deeplab_core.samples: the photos this lesson offers
 MAX_ANIMATION_SIZE = 161  # grid side in pixels; beyond it the frames get too heavy for the browser
+GRID_BACKGROUND = "#eef0f3"  # the whole grid in a faint grey: the field's growth shows against its final extent
 _COUNT_SCALE = [[0, "#dbe8f8"], [1, "#0b3d91"]]
 _HOLE_SCALE = [[0, "#e4572e"], [1, "#e4572e"]]
 
@@ -96,7 +98,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
             }
         )
     fig = go.Figure(data=frames[0]["data"])
-    _square_axes(fig, size)
+    fig.update_layout(plot_bgcolor=GRID_BACKGROUND, **square_axes([-0.5, size - 0.5], [size - 0.5, -0.5]))
     play = dict(frame=dict(duration=900, redraw=True), fromcurrent=True, transition=dict(duration=0))
     fig.update_layout(
         title=frames[0]["layout"]["title"],
@@ -333,17 +335,3 @@ def data_uri(image: Image.Image) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _square_axes(fig: go.Figure, size: int) -> None:
-    """The whole grid in a faint grey, so the field's growth shows against its final extent."""
-    fig.update_layout(plot_bgcolor="#eef0f3")
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, size - 0.5], constrain="domain")
-    fig.update_yaxes(
-        showticklabels=False,
-        showgrid=False,
-        zeroline=False,
-        range=[size - 0.5, -0.5],
-        scaleanchor="x",
-        constrain="domain",
-    )

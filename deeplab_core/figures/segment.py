@@ -9,27 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from deeplab_core.figures.style import PALETTE, hex_colour, label_image
 from deeplab_core.i18n import text
 from deeplab_core.nets.segmentation import Segmentation
 
 HOVER_SIDE = 200  # the hover grids sample at most this many pixels along the long side
-
-
-def voc_palette(n: int = 256) -> np.ndarray:
-    """(n, 3) uint8: the PASCAL VOC colour map (the bits of the class index spread over R, G, B)."""
-    palette = np.zeros((n, 3), dtype=np.uint8)
-    for index in range(n):
-        c, r, g, b = index, 0, 0, 0
-        for shift in range(7, -1, -1):
-            r |= (c & 1) << shift
-            g |= ((c >> 1) & 1) << shift
-            b |= ((c >> 2) & 1) << shift
-            c >>= 3
-        palette[index] = (r, g, b)
-    return palette
-
-
-PALETTE = voc_palette()
 
 
 def class_name(category: str, lang: str) -> str:
@@ -54,7 +38,7 @@ def class_shares(seg: Segmentation, lang: str) -> list[ClassShare]:
             int(i),
             seg.categories[i],
             class_name(seg.categories[i], lang),
-            "#{:02x}{:02x}{:02x}".format(*PALETTE[i]),
+            hex_colour(PALETTE[i]),
             counts[i] / total,
         )
         for i in np.flatnonzero(counts)
@@ -63,7 +47,7 @@ def class_shares(seg: Segmentation, lang: str) -> list[ClassShare]:
 
 
 def colour_mask(labels: np.ndarray) -> np.ndarray:
-    return PALETTE[labels]  # (H, W, 3) uint8
+    return label_image(labels)  # (H, W, 3) uint8
 
 
 def overlay(image: Image.Image, labels: np.ndarray, opacity: float) -> Image.Image:

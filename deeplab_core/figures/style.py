@@ -41,6 +41,12 @@ def hex_colour(rgb: np.ndarray | tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
+def tint(colour: str, amount: float = 0.82) -> str:
+    """`colour` mixed with white: a pale fill that keeps dark text readable, with the colour itself as the edge."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return hex_colour(tuple(round(c + (255 - c) * amount) for c in rgb))
+
+
 def square_axes(x_range: list[float] | None = None, y_range: list[float] | None = None, *, ticks: bool = False) -> dict:
     """Layout entries for an image-like plot: square cells, y downwards, no grid (and no ticks unless asked)."""
     x = dict(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain", range=x_range)

@@ -14,6 +14,7 @@ from deeplab_core.figures.aspp import (
     channels_figure,
     shares_figure,
 )
+from deeplab_core.nets import aspp as aspp_core
 from deeplab_core.nets.aspp_probe import (
     ablate,
     branch_views,

@@ -6,16 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from deeplab_core.errors import LabError
+from deeplab_core.figures.effective_rf import erf_figure
 from deeplab_core.figures.receptive_field import (
     MAX_ANIMATION_SIZE,
     SAMPLES,
     coverage_figure,
-    data_uri,
-    erf_figure,
     growth_animation,
     growth_chart,
-    photo_figure,
 )
+from deeplab_core.figures.rf_on_photo import data_uri, photo_figure
 from deeplab_core.maths.effective_rf import MAX_ERF_SIZE, effective_receptive_field, erf_stats
 from deeplab_core.maths.hdc import gridding_report, hdc_verdict
 from deeplab_core.maths.receptive_field import (

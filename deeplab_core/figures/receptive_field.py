@@ -1,20 +1,16 @@
-"""Figures for the receptive-field lesson: the growth animation, size against depth, the coverage checkerboard,
-the effective receptive field and the receptive field on a photo."""
+"""Figures for the receptive-field lesson: the growth animation, size against depth, the coverage checkerboard.
+The effective receptive field and the field on a photo are drawn by `effective_rf` and `rf_on_photo`."""
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import square_axes
+from deeplab_core.figures.style import HOLE_COLOUR, square_axes
 from deeplab_core.i18n import text
-from deeplab_core.maths.effective_rf import ERFStats
 from deeplab_core.maths.receptive_field import (
     ConvLayer,
     coverage,
@@ -28,7 +24,7 @@ SAMPLES = ("chelsea", "astronaut")  # names in deeplab_core.samples: the photos 
 MAX_ANIMATION_SIZE = 161  # grid side in pixels; beyond it the frames get too heavy for the browser
 GRID_BACKGROUND = "#eef0f3"  # the whole grid in a faint grey: the field's growth shows against its final extent
 _COUNT_SCALE = [[0, "#dbe8f8"], [1, "#0b3d91"]]
-_HOLE_SCALE = [[0, "#e4572e"], [1, "#e4572e"]]
+HOLE_SCALE = [[0, HOLE_COLOUR], [1, HOLE_COLOUR]]
 
 
 def _layer_label(layer: ConvLayer) -> str:
@@ -54,7 +50,7 @@ def _grid_traces(paths: np.ndarray, size: int) -> list[go.Heatmap]:
             _validate=False,
         ),
         go.Heatmap(
-            z=hole, colorscale=_HOLE_SCALE, showscale=False, xgap=gap, ygap=gap, hoverinfo="skip", _validate=False
+            z=hole, colorscale=HOLE_SCALE, showscale=False, xgap=gap, ygap=gap, hoverinfo="skip", _validate=False
         ),
     ]
 
@@ -188,7 +184,7 @@ def coverage_figure(layers: Sequence[ConvLayer], lang: str) -> go.Figure:
         go.Bar(
             x=np.arange(size),
             y=paths,
-            marker_color=np.where(paths == 0, "#e4572e", "#1f6fd1"),
+            marker_color=np.where(paths == 0, HOLE_COLOUR, "#1f6fd1"),
             customdata=offsets,
             hovertemplate="%{customdata}: %{y}<extra></extra>",
         ),
@@ -207,131 +203,3 @@ def coverage_figure(layers: Sequence[ConvLayer], lang: str) -> go.Figure:
         title=text("receptive_field.fig.coverage_title", lang, size=size, holes=int((paths == 0).sum())),
     )
     return fig
-
-
-def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: str) -> go.Figure:
-    """Each measured ERF inside its theoretical square, then their profiles against Gaussians of the same sigma."""
-    names = list(erfs)
-    size = next(iter(erfs.values())).shape[0]
-    margin = max(2, size // 8)
-    titles = [text(f"receptive_field.fig.erf_{n}", lang, sigma=f"{stats[n].sigma:.1f}") for n in names]
-    fig = make_subplots(
-        rows=1,
-        cols=len(names) + 1,
-        subplot_titles=[*titles, text("receptive_field.fig.profile", lang)],
-        horizontal_spacing=0.06,
-    )
-    square = dict(
-        type="rect",
-        x0=margin - 0.5,
-        y0=margin - 0.5,
-        x1=margin + size - 0.5,
-        y1=margin + size - 0.5,
-        line=dict(color="#e4572e", width=2),
-    )
-    coords = np.arange(size) - (size - 1) / 2
-    colours = ("#1f6fd1", "#2a9d8f")
-    for col, (name, colour) in enumerate(zip(names, colours[: len(names)], strict=True), start=1):
-        canvas = np.pad(erfs[name] / erfs[name].max(), margin)  # (R + 2m, R + 2m)
-        fig.add_trace(
-            go.Heatmap(z=canvas, colorscale="Viridis", showscale=False, hovertemplate="%{z:.3f}<extra></extra>"),
-            row=1,
-            col=col,
-        )
-        fig.add_shape(square, row=1, col=col)
-        half = stats[name].side_95 / 2
-        centre = margin + (size - 1) / 2
-        fig.add_shape(
-            dict(
-                type="rect",
-                x0=centre - half,
-                y0=centre - half,
-                x1=centre + half,
-                y1=centre + half,
-                line=dict(color="white", width=1, dash="dash"),
-            ),
-            row=1,
-            col=col,
-        )
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", showticklabels=False, row=1, col=col)
-        fig.update_xaxes(showticklabels=False, showgrid=False, row=1, col=col)
-        profile = erfs[name].sum(0)
-        sigma = stats[name].sigma
-        gauss = np.exp(-(coords**2) / (2 * sigma**2))
-        label = text(f"receptive_field.fig.series_{name}", lang)
-        fig.add_trace(
-            go.Scatter(x=coords, y=profile / profile.max(), mode="lines", name=label, line=dict(color=colour)),
-            row=1,
-            col=len(names) + 1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=coords,
-                y=gauss,
-                mode="lines",
-                line=dict(color=colour, dash="dot"),
-                name=text("receptive_field.fig.gaussian", lang, name=label),
-            ),
-            row=1,
-            col=len(names) + 1,
-        )
-    fig.update_xaxes(title_text=text("receptive_field.fig.offset", lang), row=1, col=len(names) + 1)
-    fig.update_layout(height=400, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
-    return fig
-
-
-def photo_figure(
-    photo_uri: str, photo_size: tuple[int, int], layers: Sequence[ConvLayer], unit: tuple[int, int], lang: str
-) -> go.Figure:
-    """The receptive field of output unit (row, col) on the photo (a data URI, size (W, H)), 1 input pixel = 1
-    photo pixel; red = holes."""
-    record = receptive_field(layers)[-1]
-    paths = coverage(layers)
-    cy, cx = record.centre(unit[0]), record.centre(unit[1])
-    half = (record.size - 1) / 2
-    fig = go.Figure(go.Image(source=photo_uri, hoverinfo="skip"))
-    hole = np.outer(paths == 0, np.ones_like(paths)) | np.outer(np.ones_like(paths), paths == 0)
-    if hole.any():
-        fig.add_trace(
-            go.Heatmap(
-                z=np.where(hole, 1.0, np.nan),
-                x0=cx - half,
-                dx=1,
-                y0=cy - half,
-                dy=1,
-                colorscale=_HOLE_SCALE,
-                opacity=0.55,
-                showscale=False,
-                hoverinfo="skip",
-            )
-        )
-    fig.add_shape(
-        type="rect",
-        x0=cx - half - 0.5,
-        x1=cx + half + 0.5,
-        y0=cy - half - 0.5,
-        y1=cy + half + 0.5,
-        line=dict(color="#f5b700", width=3),
-    )
-    fig.add_trace(
-        go.Scatter(x=[cx], y=[cy], mode="markers", marker=dict(symbol="x", size=10, color="#f5b700"), hoverinfo="skip")
-    )
-    width, height = photo_size
-    fig.update_xaxes(range=[min(-0.5, cx - half - 2), max(width - 0.5, cx + half + 2)], showgrid=False)
-    fig.update_yaxes(
-        range=[max(height - 0.5, cy + half + 2), min(-0.5, cy - half - 2)], scaleanchor="x", showgrid=False
-    )
-    fig.update_layout(
-        height=560,
-        margin=dict(l=10, r=10, t=40, b=10),
-        showlegend=False,
-        title=text("receptive_field.fig.photo_title", lang, row=unit[0], col=unit[1], size=record.size),
-    )
-    return fig
-
-
-def data_uri(image: Image.Image) -> str:
-    """A PNG data URI: a far smaller figure than the photo's pixels as a JSON array."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -13,13 +13,22 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from streamlit.testing.v1 import AppTest
 
-from tests.apptest_support import open_page  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_page(slug: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page(f"lessons/{slug}.py")
+    at.run()
+    return at
 
 
 def main(slug: str, key: str, *values: str) -> None:
-    at = open_page(slug, "en")
+    at = open_page(slug)
     widget = at.get_by_key(key)  # any keyed slider or select_slider
     runs = []
     for value in values:
@@ -35,4 +44,5 @@ def main(slug: str, key: str, *values: str) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # the app's own packages, as `streamlit run` would see them
     main(*sys.argv[1:])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def open_page(slug: str, lang: str, *, timeout: float = 180) -> AppTest:

@@ -1,14 +1,6 @@
-"""Shared test fixtures: the repository root on sys.path and the lessons that exist."""
+"""Shared test fixtures: one Chromium, one app server, and the weights the model tests load."""
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import torch
 
 from deeplab_core.nets import checkpoints as weights
 from deeplab_core.nets.model import load_model
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 NAME = "mobilenet_v3_large"
 

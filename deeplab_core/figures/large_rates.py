@@ -33,7 +33,7 @@ def curves_figure(curves: WeightCurves, rate: int, aspp_rates: tuple[int, ...], 
     Built from plain dicts in one go: plotly's add_vline/add_trace validate per call and cost ~10 ms each."""
     counts = sorted((int(c) for c in curves.counts) if show_all else PAPER_COUNTS, reverse=True)
     hover = text("large_rates.fig.hover_curve", lang) + "<extra>%{fullData.name}</extra>"
-    data = [
+    data: list[dict] = [
         dict(
             type="scatter",
             x=curves.rates,
@@ -93,7 +93,7 @@ def counts_heatmap(counts: np.ndarray, row: int, col: int, lang: str) -> go.Figu
     index = np.searchsorted(present, counts)  # (H, W) colour index per position
     n = len(present)
     scale = [[(i + edge) / n, _colour(int(c))] for i, c in enumerate(present) for edge in (0, 1)]
-    data = [
+    data: list[dict] = [
         dict(
             type="heatmap",
             z=index,
@@ -148,7 +148,7 @@ def footprint_figure(feature_size: int, rate: int, row: int, col: int, validity:
     offsets = (np.arange(k) - k // 2) * rate  # (k,)
     ys, xs = np.meshgrid(row + offsets, col + offsets, indexing="ij")  # (k, k) tap coordinates on the map
     hover = text("large_rates.fig.hover_tap", lang) + "<extra></extra>"
-    data = [
+    data: list[dict] = [
         dict(
             type="scatter",
             x=xs[validity == on_map],

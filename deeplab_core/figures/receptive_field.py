@@ -63,7 +63,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
     records = receptive_field(layers)
     size = records[-1].size
     patterns = prefix_coverages(layers)
-    frames = []
+    frames: list[dict] = []
     for depth, (layer, record, paths) in enumerate(zip(layers, records, patterns, strict=True), start=1):
         below_jump = records[depth - 2].jump if depth > 1 else 1
         centre = (size - len(paths)) // 2 + (len(paths) - 1) / 2

@@ -37,7 +37,7 @@ def label_image(labels: np.ndarray) -> np.ndarray:
     return PALETTE[labels]
 
 
-def hex_colour(rgb: np.ndarray | tuple[int, int, int]) -> str:
+def hex_colour(rgb: np.ndarray | tuple[int, ...]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 

@@ -25,7 +25,7 @@ class ConvArithmeticError(LabError, ValueError):
 
     def in_layer(self, layer: int) -> ConvArithmeticError:
         """The same error, said of layer `layer` of a stack."""
-        values = {k: v for k, v in self.values.items() if k != "layer"}
+        values = {k: int(v) for k, v in self.values.items() if k != "layer"}  # type: ignore[call-overload]
         return ConvArithmeticError(self.reason, f"Layer {layer}: {self}", layer=layer, **values)
 
 

@@ -13,6 +13,7 @@ are, and it can **mute** a branch (replace its output by zeros) to see what that
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -139,17 +140,19 @@ def fuse(aspp: nn.Module, branches: Sequence[torch.Tensor], mute: Collection[int
 
     Works for this module and for torchvision's ASPP alike (both have `.project`)."""
     kept = [torch.zeros_like(b) if i in mute else b for i, b in enumerate(branches)]
-    return aspp.project(torch.cat(kept, dim=1))  # (B, out, H, W)
+    project = cast(nn.Module, aspp.project)
+    return project(torch.cat(kept, dim=1))  # (B, out, H, W)
 
 
 def atrous_branches(aspp: nn.Module) -> list[nn.Sequential]:
     """The branches of an ASPP (torchvision's or this one) that open with a 3×3 convolution, in branch order."""
-    return [branch for branch in aspp.convs if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)]
+    branches = cast(list[nn.Sequential], list(cast(nn.ModuleList, aspp.convs)))
+    return [branch for branch in branches if isinstance(branch[0], nn.Conv2d) and branch[0].kernel_size == (3, 3)]
 
 
 def atrous_convs(aspp: nn.Module) -> list[nn.Conv2d]:
     """The 3×3 atrous convolutions of an ASPP, in branch order: the one place that knows where they are."""
-    return [branch[0] for branch in atrous_branches(aspp)]
+    return [cast(nn.Conv2d, branch[0]) for branch in atrous_branches(aspp)]
 
 
 def atrous_rates(aspp: nn.Module) -> tuple[int, ...]:
@@ -165,7 +168,7 @@ def set_rate(conv: nn.Conv2d, rate: int) -> None:
 
 def from_torchvision(aspp: nn.Module) -> ASPP:
     """An `ASPP` with the same sizes and rates as torchvision's `aspp`, carrying its weights."""
-    first = aspp.convs[0][0]
+    first = cast(nn.Conv2d, cast(nn.Sequential, cast(nn.ModuleList, aspp.convs)[0])[0])
     twin = ASPP(first.in_channels, atrous_rates(aspp), first.out_channels)
     twin.load_state_dict(aspp.state_dict())
     return twin.to(first.weight.device).train(aspp.training)

@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from deeplab_core.config import NO_MULTI_GRID, OUTPUT_STRIDES
 from deeplab_core.nets.device import module_device, synchronize
 from deeplab_core.nets.inspection import output_stride_of
+from deeplab_core.nets.parts import backbone_of
 from deeplab_core.nets.wiring import set_output_stride
 
 
@@ -49,7 +50,7 @@ def count_cost(model: nn.Module, input_size: int) -> Cost:
         sizes.append(output.numel() * output.element_size())
 
     hooks = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, nn.Conv2d)]
-    hooks.append(model.backbone.register_forward_hook(lambda _m, _i, out: feature.append(out["out"].shape[-1])))
+    hooks.append(backbone_of(model).register_forward_hook(lambda _m, _i, out: feature.append(out["out"].shape[-1])))
     try:
         with FlopCounterMode(display=False) as counter, torch.no_grad():
             model(torch.zeros(1, 3, input_size, input_size, device=module_device(model)))  # (1, 3, H, W)

@@ -22,6 +22,7 @@ from deeplab_core.maths.receptive_field import ConvLayer, receptive_field
 from deeplab_core.nets.aspp import atrous_convs
 from deeplab_core.nets.device import module_device
 from deeplab_core.nets.model import DeepLab
+from deeplab_core.nets.parts import aspp_of, backbone_of, child
 from deeplab_core.nets.segmentation import preprocess
 
 STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")  # children of torchvision's backbone
@@ -37,7 +38,7 @@ class StageShape:
 
 def stage_shapes(model: nn.Module, input_size: int) -> list[StageShape]:
     """Run the model's backbone on a square input and record each stage's output shape with forward hooks."""
-    backbone = model.backbone
+    backbone = backbone_of(model)
     seen: dict[str, tuple[int, ...]] = {}
     hooks = [
         getattr(backbone, name).register_forward_hook(
@@ -56,7 +57,7 @@ def stage_shapes(model: nn.Module, input_size: int) -> list[StageShape]:
 
 def predicted_stage_sizes(model: nn.Module, input_size: int) -> list[int]:
     """The same sizes by the formula: conv_output_size chained over conv1, the max pool and every block's 3×3."""
-    backbone = model.backbone
+    backbone = backbone_of(model)
     size = input_size
     sizes = []
     for name in STAGES:
@@ -100,15 +101,15 @@ class NamedLayer:
 def backbone_layers(model: nn.Module) -> list[NamedLayer]:
     """The ResNet's main path (conv1, max pool, each bottleneck's 1×1, 3×3, 1×1) as ConvLayers read from the
     modules. The shortcuts skip the 3×3 convolutions, so the main path has the largest receptive field."""
-    backbone = model.backbone
+    backbone = backbone_of(model)
 
     def layer(name: str, module: nn.Module) -> NamedLayer:
         return NamedLayer(
             name,
-            ConvLayer(_pair(module.kernel_size), _pair(module.stride), _pair(module.dilation), _pair(module.padding)),
+            ConvLayer(*(_pair(getattr(module, a)) for a in ("kernel_size", "stride", "dilation", "padding"))),
         )
 
-    layers = [layer("conv1", backbone.conv1), layer("maxpool", backbone.maxpool)]
+    layers = [layer("conv1", child(backbone, "conv1")), layer("maxpool", child(backbone, "maxpool"))]
     for stage in STAGES[2:]:
         for index, block in enumerate(getattr(backbone, stage)):
             layers += [layer(f"{stage}.{index}.{conv}", getattr(block, conv)) for conv in ("conv1", "conv2", "conv3")]
@@ -118,8 +119,8 @@ def backbone_layers(model: nn.Module) -> list[NamedLayer]:
 def aspp_layers(model: nn.Module) -> list[NamedLayer]:
     """The ASPP's 3×3 atrous convolutions, each a possible last layer after the backbone."""
     return [
-        NamedLayer(f"aspp.rate{conv.dilation[0]}", ConvLayer(3, 1, conv.dilation[0], conv.padding[0]))
-        for conv in atrous_convs(model.classifier[0])
+        NamedLayer(f"aspp.rate{conv.dilation[0]}", ConvLayer(3, 1, conv.dilation[0], int(conv.padding[0])))
+        for conv in atrous_convs(aspp_of(model))
     ]
 
 

@@ -9,6 +9,8 @@ MobileNetV3's DeepLabv3 runs ASPP at rates 12, 24, 36 on a 33×33 map at a 520 i
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,5 +54,5 @@ def trim_aspp(aspp: nn.Module) -> int:
     """Wrap the 3×3 atrous convolutions of an ASPP, in place; returns how many were wrapped."""
     branches = [branch for branch in atrous_branches(aspp) if branch[0].dilation != (1, 1)]
     for branch in branches:
-        branch[0] = TrimmedAtrousConv(branch[0])
+        branch[0] = TrimmedAtrousConv(cast(nn.Conv2d, branch[0]))
     return len(branches)

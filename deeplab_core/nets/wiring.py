@@ -13,6 +13,7 @@ output stride (`config.ASPP_RATES`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from torch import nn
 from torchvision.models.resnet import Bottleneck
@@ -39,10 +40,10 @@ def is_resnet(model: object) -> bool:
 
 def _set_stage(stage: nn.Sequential, stride: int, rates: Sequence[int]) -> None:
     """Stride of the stage's first block (its 3×3 conv and its shortcut) and each block's 3×3 rate."""
-    first: Bottleneck = stage[0]
+    first = cast(Bottleneck, stage[0])
     first.conv2.stride = (stride, stride)
     first.downsample[0].stride = (stride, stride)
-    for block, rate in zip(stage, rates, strict=True):
+    for block, rate in zip(cast(list[Bottleneck], list(stage)), rates, strict=True):
         set_rate(block.conv2, rate)
 
 

@@ -1,0 +1,74 @@
+"""Time the app's dense CRF (deeplab_core.maths.crf) beside pydensecrf2 on the same photo and score map.
+
+    python scripts/bench_crf.py [--repeats 7] [--threads 1] [--iterations 5] [--classes 21]
+
+Photo: the chelsea sample resized to 500×375 (a PASCAL VOC-sized image). Score map: the photo's luminance cut into
+four quantile bands, coarsened like a stride-8 network's (deeplab_core.maths.crf_scene.photo_scene), padded with
+near-zero classes to `--classes`. Settings: pydensecrf's README example (the dense_crf defaults). The two run
+interleaved in one process, so a busy machine slows both alike; wall-clock and process CPU seconds are printed,
+median of the repeats, with the share of pixels whose labels agree. A measurement, not a test: results belong in
+docs/BENCHMARKS.md with the machine they were taken on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from deeplab_core.maths.crf import dense_crf
+from deeplab_core.maths.crf_scene import photo_scene
+from deeplab_core.samples import load_sample
+
+
+def reference(image: np.ndarray, probabilities: np.ndarray, iterations: int) -> np.ndarray:
+    import pydensecrf.densecrf as dcrf
+
+    c, h, w = probabilities.shape
+    crf = dcrf.DenseCRF2D(w, h, c)
+    crf.setUnaryEnergy(np.ascontiguousarray(-np.log(np.clip(probabilities, 1e-8, None)).reshape(c, -1)))
+    crf.addPairwiseGaussian(sxy=3, compat=3)
+    crf.addPairwiseBilateral(sxy=80, srgb=13, rgbim=np.ascontiguousarray(image), compat=10)
+    return np.array(crf.inference(iterations)).reshape(c, h, w)
+
+
+def timed(fn) -> tuple[float, float, np.ndarray]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--classes", type=int, default=21)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    image = np.array(load_sample("chelsea").convert("RGB").resize((500, 375)))  # writable: pydensecrf needs it
+    scene = photo_scene(image)
+    probabilities = np.full((args.classes, 375, 500), 1e-6, dtype=np.float32)
+    probabilities[: scene.classes] = scene.probabilities
+    probabilities /= probabilities.sum(0, keepdims=True)
+    ours, theirs = [], []
+    for _ in range(args.repeats):
+        ours.append(timed(lambda: dense_crf(image, probabilities, iterations=args.iterations).numpy()))
+        theirs.append(timed(lambda: reference(image, probabilities, args.iterations)))
+    agree = float((ours[-1][2].argmax(0) == theirs[-1][2].argmax(0)).mean())
+    print(f"machine: {os.cpu_count()} CPUs visible, torch {torch.__version__}, {args.threads} torch thread(s)")
+    print(f"500×375, {args.classes} classes, {args.iterations} iterations, {args.repeats} repeats (median)")
+    for name, runs in (("deeplab_core dense_crf", ours), ("pydensecrf2", theirs)):
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        every = ", ".join(f"{1e3 * r[0]:.0f}" for r in runs)
+        print(f"{name:24s} wall {1e3 * wall:7.0f} ms   cpu {1e3 * cpu:7.0f} ms   (wall ms: {every})")
+    print(f"labels agree on {agree:.4%} of pixels")
+
+
+if __name__ == "__main__":
+    main()

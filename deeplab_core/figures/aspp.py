@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import BRANCH_COLOURS, GREY, arrow, box, label_image, tint
+from deeplab_core.figures.style import BRANCH_COLOURS, GREY, arrow, box, heatmap_row, label_image, tint
 from deeplab_core.i18n import text
 from deeplab_core.nets.aspp_probe import Ablation, BranchInfo, BranchView
 
@@ -74,21 +74,10 @@ def branch_maps_figure(views: Sequence[BranchView], lang: str) -> go.Figure:
     titles = [branch_name(v.kind, v.rate, lang) for v in views]
     fig = make_subplots(rows=1, cols=len(views), subplot_titles=titles, horizontal_spacing=0.02)
     top = max(float(v.mean.max()) for v in views)  # one colour scale for all: the branches can be compared
-    for col, view in enumerate(views, start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=view.mean,
-                colorscale="Viridis",
-                zmin=0,
-                zmax=top,
-                showscale=col == len(views),
-                hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
-        fig.update_xaxes(visible=False, row=1, col=col)
+    hover = text("aspp.fig.hover_mean", lang) + "<extra></extra>"
+    heatmap_row(fig, [v.mean for v in views], colorscale="Viridis", zmin=0, zmax=top, hovertemplate=hover)
+    fig.update_traces(showscale=False)
+    fig.data[-1].showscale = True
     fig.update_layout(height=260, margin=dict(t=40, b=0, l=0, r=0))
     return fig
 
@@ -96,19 +85,8 @@ def branch_maps_figure(views: Sequence[BranchView], lang: str) -> go.Figure:
 def channels_figure(view: BranchView, lang: str) -> go.Figure:
     titles = [text("aspp.fig.channel", lang, c=c) for c in view.strongest]
     fig = make_subplots(rows=1, cols=len(view.strongest), subplot_titles=titles, horizontal_spacing=0.03)
-    for col, channel_map in enumerate(view.channel_maps, start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=channel_map,
-                colorscale="Magma",
-                showscale=False,
-                hovertemplate=text("aspp.fig.hover_mean", lang) + "<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
-        fig.update_xaxes(visible=False, row=1, col=col)
+    hover = text("aspp.fig.hover_mean", lang) + "<extra></extra>"
+    heatmap_row(fig, list(view.channel_maps), colorscale="Magma", showscale=False, hovertemplate=hover)
     fig.update_layout(height=240, margin=dict(t=40, b=0, l=0, r=0))
     return fig
 

@@ -28,6 +28,7 @@ from deeplab_core.nets.model import architecture
 from lessons import COURSE
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import choice, header, int_slider, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "aspp"
@@ -177,5 +178,6 @@ large_rates = next(lesson for lesson in COURSE if lesson.slug == "large_rates")
 if large_rates.path.exists():
     section(LESSON, "pooling_link", **prose_values.aspp_pooling_link())
     st.page_link(str(large_rates.path), label=t("large_rates.title"), icon=large_rates.icon)
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(aspp_core.fuse, probe, projection_shares, ablate)

@@ -12,6 +12,8 @@ from deeplab_core.maths.dilation import (
     effective_kernel_size,
     same_padding,
 )
+from lessons.parts.export import export_formula
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import header, int_slider, section, show_error, show_source, t, what_to_notice
 
 LESSON = "formula"
@@ -112,6 +114,8 @@ if out is not None:
     if out * out > MAX_FRAMES:
         st.caption(t("formula.animation_capped", shown=MAX_FRAMES, total=out * out))
     st.plotly_chart(_animation(geom, st.session_state.lang), key="formula_animation")
+    export_formula(geom)
 aspp_example()
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(effective_kernel_size, conv_output_size, same_padding)

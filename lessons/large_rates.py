@@ -18,6 +18,7 @@ from deeplab_core.maths.valid_weights import (
     valid_weight_fractions,
 )
 from lessons import COURSE
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import header, int_slider, section, show_source, t, what_to_notice
 
 LESSON = "large_rates"
@@ -136,5 +137,6 @@ weight_curves = paper_figure(output_stride, map_size, atrous_rate)
 per_position(map_size, atrous_rate)
 torch_verdict(map_size, atrous_rate)
 consequence(map_size, weight_curves)
+quiz(LESSON)
 what_to_notice(LESSON, **prose_values.large_rates_notice())
 show_source(axis_tap_validity, valid_tap_counts, valid_weight_fractions, valid_weight_curves)

@@ -20,6 +20,7 @@ from deeplab_core.nets.network_rf import multi_grid_check, network_field
 from deeplab_core.nets.wiring import stage_rates
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice
 
 LESSON = "output_stride"
@@ -226,5 +227,6 @@ costs(backbone, model_choice)
 multi_grid(backbone)
 section(LESSON, "torchvision")
 section(LESSON, "paper")
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(stage_shapes, dilation_table, count_cost, stage_rates)

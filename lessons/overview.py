@@ -6,6 +6,7 @@ from deeplab_core.config import OUTPUT_STRIDES
 from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_figure
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import header, int_slider, language, section, show_source, t, what_to_notice
 
 LESSON = "overview"
@@ -77,5 +78,6 @@ input_side = resolution_problem()
 scale_problem(input_side)
 designs()
 course_map()
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(stage_sizes, object_cells)

@@ -28,6 +28,8 @@ from deeplab_core.maths.receptive_field import (
     window_on_input,
 )
 from deeplab_core.samples import load_sample
+from lessons.parts.export import export_growth
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import choice, header, int_slider, section, show_error, show_source, t, what_to_notice
 
 LESSON = "receptive_field"
@@ -240,11 +242,13 @@ if stack is not None and check(stack, photo_shape):
         st.caption(t("receptive_field.animation_too_large", size=final.size, most=MAX_ANIMATION_SIZE))
     else:
         st.plotly_chart(_animation(stack, st.session_state.lang), key="rf_animation")
+        export_growth(stack)
     st.subheader(t("receptive_field.growth_heading"))
     log_scale = st.toggle(t("receptive_field.log_scale"), value=True, key="rf_log")
     st.plotly_chart(_growth(stack, st.session_state.lang, log_scale), key="rf_growth")
     gridding(stack)
     effective(stack)
     on_photo(stack, photo, photo_shape)
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(receptive_field, coverage, hdc_verdict, effective_receptive_field)

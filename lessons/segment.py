@@ -17,6 +17,7 @@ from deeplab_core.nets.fast_inference import fuse_batchnorm
 from deeplab_core.nets.segmentation import Segmentation, segment, top1
 from lessons.parts.models import inference_lock
 from lessons.parts.photo_input import pick_photo
+from lessons.parts.quiz import quiz
 from lessons.parts.segment_widgets import Settings, controls, fast_model
 from lessons.parts.ui import header, language, show_source, t, what_to_notice
 from lessons.parts.weights_choice import choose_weights
@@ -100,5 +101,6 @@ if weights == "random":
 if photo is not None and weights is not None:
     image, photo_key = photo
     results(image, run(image, photo_key, settings, weights, device), settings, device)
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(segment, top1, fuse_batchnorm)

@@ -25,6 +25,7 @@ not fall at every step (Krähenbühl & Koltun, ICML 2013); `dense_crf_steps` rep
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -192,6 +193,40 @@ def exact_filter(features: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     features (N, d) already divided by the kernel widths, values (N, C); only for small N."""
     distances = torch.cdist(features, features).square()  # (N, N)
     return torch.exp(-0.5 * distances) @ values  # (N, C)
+
+
+@dataclass(frozen=True, eq=False)
+class CrfTrace:
+    """What a page shows of one run: the label map after every step, the free energy, the changes, the time."""
+
+    labels: np.ndarray  # (T + 1, H, W) int64: most probable label after each step (0: the network's own)
+    free_energy: tuple[float, ...]
+    changed: tuple[int, ...]  # pixels whose label changed in each step (0 for step 0)
+    seconds: float  # wall-clock time of the whole run, free-energy bookkeeping included
+    device: str
+
+    def changed_mask(self, step: int) -> np.ndarray:
+        """(H, W) bool: the pixels step `step` relabelled."""
+        return self.labels[step] != self.labels[max(step - 1, 0)]
+
+
+def crf_trace(
+    image: np.ndarray | torch.Tensor, probabilities: np.ndarray | torch.Tensor, settings: CrfSettings
+) -> CrfTrace:
+    """dense_crf_steps, summarised for display (on the device of `probabilities`)."""
+    start = time.perf_counter()
+    steps = [
+        (step.marginals.argmax(0).cpu().numpy(), step.free_energy, step.changed)
+        for step in dense_crf_steps(image, probabilities, settings)
+    ]
+    device = probabilities.device.type if isinstance(probabilities, torch.Tensor) else "cpu"
+    return CrfTrace(
+        np.stack([labels for labels, _, _ in steps]),
+        tuple(energy for _, energy, _ in steps),
+        tuple(changed for _, _, changed in steps),
+        time.perf_counter() - start,
+        device,
+    )
 
 
 def labels_changed(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:

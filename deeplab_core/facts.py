@@ -49,6 +49,23 @@ PAPERS: dict[str, Paper] = {
         "TuSimple-DUC",
         "github.com/TuSimple/TuSimple-DUC, tusimple_duc/networks/resnet.py (get_resnet_hdc)",
     ),
+    # DeepLab v1/v2 lesson
+    "deeplabv1": Paper(
+        "L.-C. Chen, G. Papandreou, I. Kokkinos, K. Murphy, A. L. Yuille",
+        "Semantic Image Segmentation with Deep Convolutional Nets and Fully Connected CRFs",
+        "ICLR 2015, arXiv:1412.7062",
+    ),
+    "deeplabv2": Paper(
+        "L.-C. Chen, G. Papandreou, I. Kokkinos, K. Murphy, A. L. Yuille",
+        "DeepLab: Semantic Image Segmentation with Deep Convolutional Nets, Atrous Convolution, "
+        "and Fully Connected CRFs",
+        "IEEE TPAMI 40(4), 2018, arXiv:1606.00915",
+    ),
+    "pydensecrf": Paper(
+        "L. Beyer et al. (Python wrapper of P. Krähenbühl's code)",
+        "PyDenseCRF",
+        "github.com/lucasb-eyer/pydensecrf, README (Usage), as shipped in pydensecrf2 1.1 on PyPI",
+    ),
 }
 
 _V3_MG = "PASCAL VOC 2012 val, mIoU %, ResNet-101, output stride 16"
@@ -79,6 +96,43 @@ FACTS: dict[str, Fact] = {
         "1, 2, 5, 9", "wang2018_code", "res4", "ResNet-101 res4: its 23 units cycle through these rates, from 2"
     ),
     "wang2018_code.res5_group": Fact("5, 9, 17", "wang2018_code", "res5", "ResNet-101 res5, its three units"),
+    # DeepLab v1/v2 lesson. v1 Table 2 ("Effect of Field-Of-View"): fc6 kernel size and input stride (atrous rate),
+    # its "receptive field" column and parameter counts (PASCAL VOC 2012, VGG-16).
+    **{
+        f"deeplabv1.table2.{key}.rf": Fact(rf, "deeplabv1", "Table 2", f"'receptive field' column, {name}: {fc6}")
+        for key, name, fc6, rf in (
+            ("7x7_r4", "DeepLab-CRF-7x7", "fc6 7×7, input stride 4", 224),
+            ("4x4_r4", "DeepLab-CRF", "fc6 4×4, input stride 4", 128),
+            ("4x4_r8", "DeepLab-CRF-4x4", "fc6 4×4, input stride 8", 224),
+            ("largefov", "DeepLab-CRF-LargeFOV", "fc6 3×3, input stride 12, 1024 channels", 224),
+        )
+    },
+    **{
+        f"deeplabv1.table2.{key}.params": Fact(
+            params, "deeplabv1", "Table 2", f"'# params', millions, {name}", decimals=1
+        )
+        for key, name, params in (
+            ("7x7_r4", "DeepLab-CRF-7x7", 134.3),
+            ("4x4_r4", "DeepLab-CRF", 65.1),
+            ("4x4_r8", "DeepLab-CRF-4x4", 65.1),
+            ("largefov", "DeepLab-CRF-LargeFOV", 20.5),
+        )
+    },
+    "deeplabv1.test_miou": Fact(
+        71.6, "deeplabv1", "Abstract", "PASCAL VOC 2012 test, mean IOU %, the paper's best model", decimals=1
+    ),
+    "deeplabv2.test_miou": Fact(
+        79.7, "deeplabv2", "Table 5", "PASCAL VOC 2012 test, mIOU %, DeepLab-CRF (ResNet-101)", decimals=1
+    ),
+    "deeplabv3.table7.test_miou": Fact(
+        85.7, "deeplabv3", "Table 7", "PASCAL VOC 2012 test, mIOU %, DeepLabv3 (ResNet-101), no DenseCRF", decimals=1
+    ),
+    # pydensecrf's README example settings: the starting values of dense_crf and of the lesson's sliders.
+    "pydensecrf.readme.sxy_gaussian": Fact(3, "pydensecrf", "README", "addPairwiseGaussian(sxy=…): θγ, pixels"),
+    "pydensecrf.readme.compat_gaussian": Fact(3, "pydensecrf", "README", "addPairwiseGaussian(compat=…): w₂"),
+    "pydensecrf.readme.sxy_bilateral": Fact(80, "pydensecrf", "README", "addPairwiseBilateral(sxy=…): θα, pixels"),
+    "pydensecrf.readme.srgb_bilateral": Fact(13, "pydensecrf", "README", "addPairwiseBilateral(srgb=…): θβ"),
+    "pydensecrf.readme.compat_bilateral": Fact(10, "pydensecrf", "README", "addPairwiseBilateral(compat=…): w₁"),
 }
 
 

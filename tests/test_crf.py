@@ -171,3 +171,12 @@ def test_cuda_gives_the_cpu_result():
     on_gpu = dense_crf(torch.from_numpy(scene.image).cuda(), torch.from_numpy(scene.probabilities).cuda())
     assert on_gpu.device.type == "cuda"
     torch.testing.assert_close(on_gpu.cpu(), dense_crf(scene.image, scene.probabilities), atol=1e-4, rtol=1e-3)
+
+
+def test_defaults_are_the_cited_pydensecrf_example():
+    """dense_crf's defaults (and the lesson's sliders) are pydensecrf's README example, as registered."""
+    from deeplab_core.facts import fact
+
+    defaults = CrfSettings()
+    for name in ("sxy_gaussian", "compat_gaussian", "sxy_bilateral", "srgb_bilateral", "compat_bilateral"):
+        assert getattr(defaults, name) == fact(f"pydensecrf.readme.{name}").value

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from deeplab_core.figures.formula import _CELL_COLOURS, _OUTPUT_COLOURS, MAX_FRAMES, padded_cells
-from deeplab_core.figures.receptive_field import _COUNT_SCALE, GRID_BACKGROUND
+from deeplab_core.figures.formula import CELL_COLOURS, MAX_FRAMES, OUTPUT_COLOURS, padded_cells
+from deeplab_core.figures.receptive_field import COUNT_SCALE, GRID_BACKGROUND
 from deeplab_core.figures.style import HOLE_COLOUR
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
@@ -34,7 +34,7 @@ CJK_FONTS = (  # Debian/Ubuntu (fonts-noto-cjk), Fedora, macOS, Windows
 )
 WIDTH, PANEL, MARGIN, FONT_SIZE = 760, 440, 24, 18
 WHITE, INK, TAP_MARK = (255, 255, 255), (38, 39, 48), (245, 183, 0)
-COUNT_LOW, COUNT_HIGH = (str(colour) for _, colour in _COUNT_SCALE)  # the page's path-count colour scale
+COUNT_LOW, COUNT_HIGH = (str(colour) for _, colour in COUNT_SCALE)  # the page's path-count colour scale
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,12 @@ def formula_frames(geom: ConvGeometry, lang: str) -> Frames:
         filled.flat[:step] = 1
         filled[r, c] = 2
         panels = (
-            Panel(text("formula.fig.padded_input", lang, size=size), _paint(padded_cells(geom, r, c), _CELL_COLOURS)),
-            Panel(text("formula.fig.output", lang, size=o), _paint(filled, _OUTPUT_COLOURS)),
+            Panel(text("formula.fig.padded_input", lang, size=size), _paint(padded_cells(geom, r, c), CELL_COLOURS)),
+            Panel(text("formula.fig.output", lang, size=o), _paint(filled, OUTPUT_COLOURS)),
         )
         frames.append(Frame(f"{text('formula.fig.position', lang)}({r},{c})", panels))
     names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
-    return Frames(tuple(frames), tuple(zip(_CELL_COLOURS, names, strict=True)), lang)
+    return Frames(tuple(frames), tuple(zip(CELL_COLOURS, names, strict=True)), lang)
 
 
 def _layer_label(layer: ConvLayer) -> str:
@@ -226,7 +226,7 @@ def png_bytes(image: Image.Image) -> bytes:
 def _palette() -> Image.Image:
     """Every flat colour the frames use, greys for anti-aliased text and a ramp of the path-count blues: one
     fixed palette, so each frame is mapped to it without a per-frame colour search (about 10× faster)."""
-    flat = [WHITE, INK, TAP_MARK, *(_rgb(c) for c in (*_CELL_COLOURS, *_OUTPUT_COLOURS, HOLE_COLOUR, GRID_BACKGROUND))]
+    flat = [WHITE, INK, TAP_MARK, *(_rgb(c) for c in (*CELL_COLOURS, *OUTPUT_COLOURS, HOLE_COLOUR, GRID_BACKGROUND))]
     greys = [tuple(round(w + (k - w) * i / 15) for w, k in zip(WHITE, INK, strict=True)) for i in range(1, 15)]
     low, high = _rgb(COUNT_LOW), _rgb(COUNT_HIGH)
     blues = [tuple(round(a + (b - a) * i / 63) for a, b in zip(low, high, strict=True)) for i in range(64)]

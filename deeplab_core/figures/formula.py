@@ -11,10 +11,11 @@ from deeplab_core.maths.dilation import ConvGeometry
 
 # Cell kinds on the padded input grid, drawn with a discrete colour scale.
 INPUT, PADDING, HOLE, TAP, TAP_ON_PADDING = range(5)
-_CELL_COLOURS = ["#e8eef7", "#c8c8c8", "#fff3c4", "#1f6fd1", "#d1495b"]
+CELL_COLOURS = ["#e8eef7", "#c8c8c8", "#fff3c4", "#1f6fd1", "#d1495b"]
 # Output grid: not yet computed, computed, being computed now.
-_OUTPUT_COLOURS = ["#f4f4f4", "#9cc3f0", "#1f6fd1"]
+OUTPUT_COLOURS = ["#f4f4f4", "#9cc3f0", "#1f6fd1"]
 MAX_FRAMES = 256
+FRAME_MS = 350  # the slide's pace, in the page and in the exported GIF
 
 
 def _discrete_scale(colours: list[str]) -> list[list]:
@@ -42,7 +43,7 @@ def padded_cells(geom: ConvGeometry, out_row: int, out_col: int) -> np.ndarray:
 
 def _legend_text(lang: str) -> str:
     names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
-    swatches = zip(_CELL_COLOURS, names, strict=True)
+    swatches = zip(CELL_COLOURS, names, strict=True)
     return "    ".join(f"<span style='color:{c};font-size:18px'>■</span> {n}" for c, n in swatches)
 
 
@@ -62,7 +63,7 @@ def _grid_heatmap(z: np.ndarray, colours: list[str], hover: str) -> go.Heatmap:
 def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int = 0) -> go.Figure:
     """The dilated kernel of one output position on the padded input: taps, holes, padding ring."""
     hover = text("formula.fig.hover_cell", lang)
-    fig = go.Figure(_grid_heatmap(padded_cells(geom, out_row, out_col), _CELL_COLOURS, hover))
+    fig = go.Figure(_grid_heatmap(padded_cells(geom, out_row, out_col), CELL_COLOURS, hover))
     fig.update_layout(**square_axes())
     fig.update_layout(
         title=text(
@@ -110,7 +111,7 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
     cells, filled = grids(0)
     hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
     title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
-    play = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
+    play = {"frame": {"duration": FRAME_MS, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     layout = {
         "height": 580,
@@ -156,8 +157,8 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
         ],
     }
     data = [
-        _heatmap_dict(cells, _CELL_COLOURS, text("formula.fig.hover_cell", lang)),
-        _heatmap_dict(filled, _OUTPUT_COLOURS, text("formula.fig.hover_output", lang), axes="2"),
+        _heatmap_dict(cells, CELL_COLOURS, text("formula.fig.hover_cell", lang)),
+        _heatmap_dict(filled, OUTPUT_COLOURS, text("formula.fig.hover_output", lang), axes="2"),
     ]
     frames = []
     for i in range(len(positions)):

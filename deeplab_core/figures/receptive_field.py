@@ -21,9 +21,10 @@ from deeplab_core.maths.receptive_field import (
 )
 
 SAMPLES = ("chelsea", "astronaut")  # names in deeplab_core.samples: the photos this lesson offers
+FRAME_MS = 900  # one layer per frame, in the page and in the exported GIF
 MAX_ANIMATION_SIZE = 161  # grid side in pixels; beyond it the frames get too heavy for the browser
 GRID_BACKGROUND = "#eef0f3"  # the whole grid in a faint grey: the field's growth shows against its final extent
-_COUNT_SCALE = [[0, "#dbe8f8"], [1, "#0b3d91"]]
+COUNT_SCALE = [[0, "#dbe8f8"], [1, "#0b3d91"]]
 HOLE_SCALE = [[0, HOLE_COLOUR], [1, HOLE_COLOUR]]
 
 
@@ -42,7 +43,7 @@ def _grid_traces(paths: np.ndarray, size: int) -> list[go.Heatmap]:
     return [
         go.Heatmap(
             z=counts,
-            colorscale=_COUNT_SCALE,
+            colorscale=COUNT_SCALE,
             showscale=False,
             xgap=gap,
             ygap=gap,
@@ -95,7 +96,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
         )
     fig = go.Figure(data=frames[0]["data"])
     fig.update_layout(plot_bgcolor=GRID_BACKGROUND, **square_axes([-0.5, size - 0.5], [size - 0.5, -0.5]))
-    play = dict(frame=dict(duration=900, redraw=True), fromcurrent=True, transition=dict(duration=0))
+    play = dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))
     fig.update_layout(
         title=frames[0]["layout"]["title"],
         height=560,

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from deeplab_core.figures import formula as formula_figures
+from deeplab_core.figures import receptive_field as rf_figures
 from deeplab_core.figures.export import Frames, formula_frames, gif_bytes, growth_frames, png_bytes, render
 from deeplab_core.maths.dilation import ConvGeometry
 from deeplab_core.maths.receptive_field import ConvLayer
@@ -76,12 +78,12 @@ def _export(prefix: str, name: str, build: Callable[[], Frames], key: tuple, dur
 
 
 def export_formula(geom: ConvGeometry) -> None:
-    """The sliding kernel of the formula lesson (the page plays it at 350 ms a frame)."""
+    """The sliding kernel of the formula lesson (at the page's pace)."""
     lang = language()
-    _export("x_formula", "dilated-kernel", lambda: _formula(geom, lang), (geom, lang), 350)
+    _export("x_formula", "dilated-kernel", lambda: _formula(geom, lang), (geom, lang), formula_figures.FRAME_MS)
 
 
 def export_growth(layers: tuple[ConvLayer, ...]) -> None:
-    """The receptive-field growth of the receptive-field lesson (the page plays it at 900 ms a frame)."""
+    """The receptive-field growth of the receptive-field lesson (at the page's pace)."""
     lang = language()
-    _export("x_rf", "receptive-field", lambda: _growth(tuple(layers), lang), (tuple(layers), lang), 900)
+    _export("x_rf", "receptive-field", lambda: _growth(tuple(layers), lang), (tuple(layers), lang), rf_figures.FRAME_MS)

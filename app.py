@@ -1,18 +1,22 @@
-"""Atrous Lab: the router. Page config, language, sidebar, navigation; the lessons do the rest."""
+"""Atrous Lab: the router. Page config, warm-up, language, sidebar, navigation; the lessons do the rest."""
 
 import streamlit as st
 
 from lessons import available_lessons
 from lessons.parts.sidebar import choose_language, compute_box
 from lessons.parts.ui import t
+from lessons.parts.warmup import prepare, start_background
 
 st.set_page_config(page_title="Atrous Lab", page_icon=":material/blur_on:", layout="wide")
 
 choose_language()
+lessons = available_lessons()
 pages = [
     st.Page(str(lesson.path), title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug, default=(i == 0))
-    for i, lesson in enumerate(available_lessons())
+    for i, lesson in enumerate(lessons)
 ]
 page = st.navigation(pages)
+prepare(next(lesson.path for lesson, p in zip(lessons, pages, strict=True) if p is page))  # imports, once
 compute_box()
 page.run()
+start_background()  # the other pages' imports, after the first page has painted

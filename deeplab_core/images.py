@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from deeplab_core.errors import LabError
+from deeplab_core.nets.budget import PhotoShapeError
 
 # Only these decoders run on uploads: fewer plugins, less attack surface (EPS would even start Ghostscript).
 FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # JPEG also opens MPO (multi-picture)
@@ -114,16 +115,22 @@ def fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def load_image(data: bytes, *, max_side: int | None = MAX_SIDE, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def load_image(
+    data: bytes, *, max_side: int | None = MAX_SIDE, max_pixels: int = MAX_PIXELS, max_aspect: int | None = None
+) -> Image.Image:
     """Decode `data` (JPEG, PNG, WebP, BMP, GIF's first frame, TIFF) into an upright RGB image.
 
-    Images over `max_pixels` are refused before any pixel is decoded; larger sides than `max_side`
-    are scaled down, aspect kept (None keeps the full size). Raises ImageLoadError.
+    Images over `max_pixels` are refused before any pixel is decoded, and so are images longer than 1:`max_aspect`
+    when it is given (pages pass the networks' limit, deeplab_core.nets.budget: PhotoShapeError); larger sides than
+    `max_side` are scaled down, aspect kept (None keeps the full size). Raises ImageLoadError or PhotoShapeError.
     """
     data = bytes(data)
     if not data:
         raise ImageLoadError("empty", "The file is empty.")
     image = _open(data, max_pixels)
+    if max_aspect is not None and max(image.size) > max_aspect * min(image.size):
+        image.close()  # from the header: a 20000×1 strip is refused before it is decoded
+        raise PhotoShapeError(*image.size)
     try:
         image.seek(0)  # animated GIF/WebP/PNG and multi-page TIFF: the first frame
         target = fit_size(image.width, image.height, max_side)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from deeplab_core.figures import export
 from deeplab_core.figures.export import formula_frames, gif_bytes, growth_frames, png_bytes, render
-from deeplab_core.figures.formula import _CELL_COLOURS, MAX_FRAMES, sliding_animation
+from deeplab_core.figures.formula import CELL_COLOURS, MAX_FRAMES, sliding_animation
 from deeplab_core.figures.receptive_field import GRID_BACKGROUND, growth_animation
 from deeplab_core.figures.style import HOLE_COLOUR
 from deeplab_core.i18n import LANGUAGES, text
@@ -55,7 +55,7 @@ def test_formula_frames_are_the_pages_frames(geom, lang):
         assert [p.title for p in frame.panels] == titles
         assert frame.caption == prefix + step["label"]
         cells, outputs = (trace["z"] for trace in shown["data"])
-        assert np.array_equal(frame.panels[0].colours, paint(cells, _CELL_COLOURS))
+        assert np.array_equal(frame.panels[0].colours, paint(cells, CELL_COLOURS))
         assert frame.panels[1].colours.shape[:2] == np.array(outputs).shape
     size, o = geom.input_size + 2 * geom.padding, geom.output_size
     assert frames.frames[0].panels[0].title == text("formula.fig.padded_input", lang, size=size)

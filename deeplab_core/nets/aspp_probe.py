@@ -20,8 +20,9 @@ from torchvision.models.segmentation import DeepLabV3
 
 from deeplab_core.nets.aspp import ASPP as BatchNormASPP
 from deeplab_core.nets.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
+from deeplab_core.nets.budget import fit_photo
 from deeplab_core.nets.model import ModelSpec
-from deeplab_core.nets.segmentation import network_size, preprocess
+from deeplab_core.nets.segmentation import preprocess
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,6 +213,7 @@ def describe_aspp(aspp: nn.Module) -> tuple[list[BranchInfo], BranchInfo]:
 def network_input(
     image: Image.Image, spec: ModelSpec, short_side: int, device: torch.device
 ) -> tuple[torch.Tensor, np.ndarray]:
-    """The preprocessed (1, 3, h, w) input (segmentation.preprocess) and the photo as the network sees it (h, w, 3)."""
-    h, w = network_size(image.width, image.height, short_side)
-    return preprocess(image, spec, short_side, device), np.asarray(image.resize((w, h), Image.Resampling.BILINEAR))
+    """The preprocessed (1, 3, h, w) input (segmentation.preprocess) and the photo as the network sees it (h, w, 3),
+    within the pixel budget (deeplab_core.nets.budget: a long photo gets a smaller short side, 1:16 is refused)."""
+    seen, plan = fit_photo(image, short_side)
+    return preprocess(image, spec, plan.short_side, device), np.asarray(seen)

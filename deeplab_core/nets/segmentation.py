@@ -10,6 +10,10 @@ The fast pipeline computes the same label map with less work:
   are channels_last), `torch.inference_mode`;
 - on a GPU: resize and normalise on the device, float16 autocast, cudnn.benchmark;
 - top-1 probability without a full softmax tensor: p = 1 / Σ_c exp(l_c − l_max).
+
+Every input obeys the pixel budget (`deeplab_core.nets.budget.plan_input`): a long, thin photo gets a smaller short
+side, one beyond 1:16 is refused before any work. An allocation failure releases memory and raises a translated
+`OutOfMemoryError` (`deeplab_core.nets.memory`); the model stays usable.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 from torchvision.transforms._presets import SemanticSegmentation
 
+from deeplab_core.nets.budget import InputPlan, network_size, plan_input
 from deeplab_core.nets.device import synchronize
+from deeplab_core.nets.memory import memory_guard
 from deeplab_core.nets.model import DeepLab, ModelSpec
 
 
@@ -49,6 +55,7 @@ class Segmentation:
     probabilities: np.ndarray  # (H, W) float32 top-1 softmax probability ("confidence") per pixel
     categories: tuple[str, ...]  # class names, indexed by label
     network_size: tuple[int, int]  # (h, w) the network saw after resizing
+    plan: InputPlan  # the pixel budget's verdict: .scaled when the photo was made smaller than asked
     trained: bool  # False: untrained weights, the labels mean nothing
     timings: Timings
 
@@ -63,13 +70,6 @@ def configure(device: torch.device) -> None:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # picks the fastest conv algorithm per input shape, once
     _configured.add(device.type)
-
-
-def network_size(width: int, height: int, short_side: int) -> tuple[int, int]:
-    """(h, w) after torchvision's resize of the short side to `short_side` (long side truncated, as it does)."""
-    short, long = min(width, height), max(width, height)
-    new_short, new_long = short_side, int(short_side * long / short)
-    return (new_short, new_long) if height <= width else (new_long, new_short)
 
 
 def preprocess(image: Image.Image, spec: ModelSpec, short_side: int, device: torch.device) -> torch.Tensor:
@@ -102,14 +102,16 @@ def top1(logits: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, tor
 
 
 def segment(model: DeepLab, image: Image.Image, *, short_side: int | None = None) -> Segmentation:
-    """Segment `image` with `model` (ideally an `inference_copy`) on the model's device."""
+    """Segment `image` with `model` (ideally an `inference_copy`) on the model's device, within the pixel budget
+    (PhotoShapeError beyond it) and without crashing when memory runs out (OutOfMemoryError)."""
     spec = model.spec
-    short_side = short_side or spec.resize_size
     device = model.device
+    plan = plan_input(image.width, image.height, short_side or spec.resize_size)
+    short_side = plan.short_side
     configure(device)
     size = (image.height, image.width)
     start = time.perf_counter()
-    with torch.inference_mode():
+    with memory_guard(device), torch.inference_mode():
         x = preprocess(image, spec, short_side, device)  # (1, 3, h, w)
         synchronize(device)
         prepared = time.perf_counter()
@@ -131,6 +133,7 @@ def segment(model: DeepLab, image: Image.Image, *, short_side: int | None = None
         probabilities=probability_np,
         categories=spec.categories,
         network_size=tuple(x.shape[-2:]),
+        plan=plan,
         trained=spec.trained,
         timings=timings,
     )

@@ -1,12 +1,15 @@
-"""Sidebar: language switch and the compute box (device, versions)."""
+"""Sidebar: language switch and the compute box (device, versions).
+
+The compute box asks torch about the devices, so it waits for the warm-up (lessons.parts.warmup) instead of
+importing torch itself: the overview paints before torch has loaded."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from deeplab_core import i18n
-from deeplab_core.nets.device import available_devices, describe_device
 from lessons.parts.ui import t
+from lessons.parts.warmup import torch_ready
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
@@ -24,10 +27,15 @@ def choose_language() -> str:
     return st.session_state.lang
 
 
-def compute_box() -> str:
-    """Device override and what it is; returns the chosen device kind."""
-    kinds = available_devices()
+def compute_box() -> str | None:
+    """Device override and what it is; returns the chosen device kind (None while torch is still loading)."""
     box = st.sidebar.container(border=True)
+    if not torch_ready():
+        box.caption(t("serving.torch_loading"))
+        return None
+    from deeplab_core.nets.device import available_devices, describe_device  # loaded by the warm-up by now
+
+    kinds = available_devices()
     labels = {k: t(f"common.device_{k}") for k in kinds}
     kind = box.selectbox(t("common.device"), kinds, key="device", format_func=labels.__getitem__)
     info = describe_device(kind)

@@ -27,6 +27,16 @@ CROP_SIZE = 513  # DeepLabv3's training and evaluation crop (§4): 17, 33 and 65
 TORCHVISION_RESIZE = 520  # torchvision's preset resizes the short side to 520
 RESOLUTIONS: tuple[int, ...] = (320, 520, 720)  # short sides the segment lesson offers
 
+# The pixel budget of every network input (deeplab_core.nets.budget): whatever a photo's shape, the network sees at
+# most as many pixels as a 1:BUDGET_ASPECT photo at the chosen short side; beyond 1:MAX_ASPECT it is refused before
+# any work (a 20000×1 strip would otherwise become a 520×10,400,000 input).
+BUDGET_ASPECT = 4
+MAX_ASPECT = 16
+# The most work one on-demand CPU job may hold the shared inference queue for (deeplab_core.nets.workload), in
+# multiply-accumulates: ResNet-101 at output stride 8 on a 520×693 photo (~333 G) fits, at 720×960 (~636 G) it does
+# not. A GPU job is not bounded.
+CPU_JOB_GMACS = 400
+
 
 def feature_size(input_size: int, output_stride: int) -> int:
     """Side of the final map for a crop of (k·output_stride + 1) pixels, as DeepLab sizes its crops: 513 → 33 at 16."""

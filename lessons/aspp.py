@@ -6,6 +6,7 @@ import streamlit as st
 
 from deeplab_core import prose_values
 from deeplab_core.config import MODEL_NAMES
+from deeplab_core.errors import LabError
 from deeplab_core.figures.aspp import (
     ablation_figure,
     aspp_diagram,
@@ -24,12 +25,25 @@ from deeplab_core.nets.aspp_probe import (
     projection_shares,
     run_both,
 )
+from deeplab_core.nets.budget import plan_input
 from deeplab_core.nets.model import architecture
+from deeplab_core.nets.workload import Work
 from lessons import COURSE
 from lessons.parts.models import get_model, inference_lock
-from lessons.parts.photo_input import ModelChoice, network, pick_photo
+from lessons.parts.photo_input import ModelChoice, budget_note, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import choice, header, int_slider, labels_now, language, section, show_source, t, what_to_notice
+from lessons.parts.ui import (
+    choice,
+    header,
+    int_slider,
+    labels_now,
+    language,
+    section,
+    show_error,
+    show_source,
+    t,
+    what_to_notice,
+)
 
 LESSON = "aspp"
 SHORT_SIDES = (257, 385, 513)
@@ -100,12 +114,19 @@ def on_photo(chosen: ModelChoice | None) -> None:
     )
     key = (chosen, photo_key, short)
     stored = st.session_state.get("aspp_probe")
-    if stored is None or stored[0] != key:
-        model = get_model(chosen.name, chosen.weights, chosen.device)
-        with st.spinner(t("aspp.running")), inference_lock():
-            x, photo = network_input(image, model.spec, short, model.device)
-            seen = probe(model.net, x)
-        st.session_state.aspp_probe = stored = (key, photo, seen)
+    try:
+        plan = plan_input(image.width, image.height, short)  # the pixel budget; refuses beyond 1:16
+        if stored is None or stored[0] != key:
+            model = get_model(chosen.name, chosen.weights, chosen.device)
+            work = [Work(chosen.name, None, *plan.size)]
+            with st.spinner(t("aspp.running")), inference_lock(chosen.device, work):
+                x, photo = network_input(image, model.spec, short, model.device)
+                seen = probe(model.net, x)
+            st.session_state.aspp_probe = stored = (key, photo, seen)
+    except LabError as exc:
+        show_error(exc)
+        return
+    budget_note(plan)
     _, photo, seen = stored
     if not chosen.trained:
         st.warning(t("aspp.untrained_photo"))

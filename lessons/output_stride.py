@@ -3,6 +3,7 @@
 import streamlit as st
 
 from deeplab_core.config import CROP_SIZE, OUTPUT_STRIDES, RESNETS, TRAIN_OUTPUT_STRIDE
+from deeplab_core.errors import LabError
 from deeplab_core.figures.output_stride import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
 from deeplab_core.nets.cost import Cost, Latency, count_cost, measure_latency
 from deeplab_core.nets.inspection import (
@@ -18,16 +19,18 @@ from deeplab_core.nets.inspection import (
 from deeplab_core.nets.model import architecture
 from deeplab_core.nets.network_rf import multi_grid_check, network_field
 from deeplab_core.nets.wiring import stage_rates
+from deeplab_core.nets.workload import Work
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import choice, header, labels_now, language, section, show_source, t, what_to_notice
+from lessons.parts.ui import choice, header, labels_now, language, section, show_error, show_source, t, what_to_notice
 
 LESSON = "output_stride"
 INPUT = CROP_SIZE  # 17, 33 and 65 cells at output stride 32, 16 and 8
 STRIDES = OUTPUT_STRIDES
 UNIT_RATES = (1, 2, 3, 4)
 LATENCY_SIZES = (129, 257, 513)
+REPEATS = 3  # timed runs per output stride, after one warm-up
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -83,9 +86,14 @@ def photo(chosen: ModelChoice | None) -> None:
     )
     request = (chosen, photo_key, tuple(sorted(strides, reverse=True)))
     if st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides):
-        square = square_photo(image, INPUT)
-        with st.spinner(t("output_stride.running")), inference_lock():
-            maps = [labels_on_grid(_model_at(chosen, os_), square) for os_ in request[2]]
+        square = square_photo(image, INPUT)  # always INPUT × INPUT: within the pixel budget whatever the photo
+        work = [Work(chosen.name, os_, INPUT, INPUT) for os_ in request[2]]
+        try:
+            with st.spinner(t("output_stride.running")), inference_lock(chosen.device, work):
+                maps = [labels_on_grid(_model_at(chosen, os_), square) for os_ in request[2]]
+        except LabError as exc:
+            show_error(exc)
+            return
         st.session_state.os_photo_result = (request, square, maps)
     stored = st.session_state.get("os_photo_result")
     if stored is None or stored[0] != request:
@@ -150,9 +158,14 @@ def latency(chosen: ModelChoice | None) -> None:
         t("output_stride.latency_run", name=chosen.name, size=size, device=chosen.device), key="os_latency_run"
     ):
         results: dict[int, Latency] = {}
-        with st.spinner(t("output_stride.running")), inference_lock():
-            for os_ in STRIDES:
-                results[os_] = measure_latency(_model_at(chosen, os_), size)
+        work = [Work(chosen.name, os_, size, size, passes=1 + REPEATS) for os_ in STRIDES]  # a warm-up + repeats
+        try:  # on a CPU, ResNet-101 at 513 is refused: it would hold the shared queue for half a minute
+            with st.spinner(t("output_stride.running")), inference_lock(chosen.device, work):
+                for os_ in STRIDES:
+                    results[os_] = measure_latency(_model_at(chosen, os_), size, repeats=REPEATS, warmup=1)
+        except LabError as exc:
+            show_error(exc)
+            return
         st.session_state.os_latency = (key, results)
     stored = st.session_state.get("os_latency")
     if stored is None or stored[0] != key:

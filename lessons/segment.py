@@ -3,6 +3,7 @@
 import streamlit as st
 from PIL import Image
 
+from deeplab_core.errors import LabError
 from deeplab_core.figures.segment import (
     class_shares,
     confidence_figure,
@@ -12,30 +13,40 @@ from deeplab_core.figures.segment import (
     overlay_figure,
     png_bytes,
 )
+from deeplab_core.nets.budget import plan_input
 from deeplab_core.nets.device import default_device, describe_device
 from deeplab_core.nets.fast_inference import fuse_batchnorm
 from deeplab_core.nets.segmentation import Segmentation, segment, top1
+from deeplab_core.nets.workload import Work
 from lessons.parts.models import inference_lock
-from lessons.parts.photo_input import pick_photo
+from lessons.parts.photo_input import budget_note, pick_photo
 from lessons.parts.quiz import quiz
 from lessons.parts.segment_widgets import Settings, controls, fast_model
-from lessons.parts.ui import header, language, show_source, t, what_to_notice
+from lessons.parts.ui import header, language, show_error, show_source, t, what_to_notice
 from lessons.parts.weights_choice import choose_weights
 
 LESSON = "segment"
 RESULT = "segment_result"  # session state: (run key, Segmentation) of the last run
 
 
-def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Segmentation:
-    """The segmentation of this photo with these settings; the network runs only when something changed."""
+def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Segmentation | None:
+    """The segmentation of this photo with these settings; the network runs only when something changed. None, after
+    a translated message, when the run is refused (photo shape, CPU job bound) or runs out of memory."""
     key = (photo_key, settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights, device)
     again = st.button(t("segment.run_again"), key="segment_again")
     cached = st.session_state.get(RESULT)
     if cached is None or cached[0] != key or again:
-        with st.spinner(t("segment.running", device=describe_device(device).name)):
-            model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
-            with inference_lock():
-                st.session_state[RESULT] = (key, segment(model, image, short_side=settings.short_side))
+        try:
+            h, w = plan_input(image.width, image.height, settings.short_side).size
+            work = [Work(settings.name, settings.output_stride, h, w)]
+            with st.spinner(t("segment.running", device=describe_device(device).name)):
+                model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
+                with inference_lock(device, work):
+                    st.session_state[RESULT] = (key, segment(model, image, short_side=settings.short_side))
+        except LabError as exc:
+            st.session_state.pop(RESULT, None)
+            show_error(exc)
+            return None
     return st.session_state[RESULT][1]
 
 
@@ -60,6 +71,7 @@ def results(image: Image.Image, seg: Segmentation, settings: Settings, device: s
         st.error(t("segment.untrained_banner"), icon=":material/warning:")
     h, w = seg.network_size
     st.caption(t("segment.network_input", width=w, height=h, photo_width=image.width, photo_height=image.height))
+    budget_note(seg.plan)
     left, right = st.columns(2)
     left.plotly_chart(overlay_figure(image, seg, settings.opacity, lang), key="segment_overlay")
     right.plotly_chart(confidence_figure(seg, lang), key="segment_confidence")
@@ -100,7 +112,9 @@ if weights == "random":
     st.warning(t("segment.weights.untrained_note"))
 if photo is not None and weights is not None:
     image, photo_key = photo
-    results(image, run(image, photo_key, settings, weights, device), settings, device)
+    seg = run(image, photo_key, settings, weights, device)
+    if seg is not None:
+        results(image, seg, settings, device)
 quiz(LESSON)
 what_to_notice(LESSON)
 show_source(segment, top1, fuse_batchnorm)

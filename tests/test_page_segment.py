@@ -78,7 +78,7 @@ def test_offline_explains_and_labels_untrained_output(lang, tmp_path, monkeypatc
         assert not at.exception
         warning = at.warning[0].value
         assert "deeplabv3_mobilenet_v3_large-fc3c493d.pth" in warning
-        assert str(tmp_path / "hub" / "checkpoints") in warning
+        assert str(tmp_path) not in warning  # the server's paths go to its log, not to students
         assert "python -m deeplab_core.weights download mobilenet_v3_large" in warning
         assert not at.get("plotly_chart")  # nothing is shown until untrained weights are chosen
         at.toggle(key="segment_untrained_mobilenet_v3_large").set_value(True).run()

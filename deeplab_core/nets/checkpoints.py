@@ -6,13 +6,18 @@ weights fetched here are shared with any other torchvision program. Nothing else
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
+import logging
 import os
 import re
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -23,6 +28,8 @@ from torchvision.models.segmentation import (
     DeepLabV3_ResNet101_Weights,
 )
 
+from deeplab_core.errors import LabError
+
 WEIGHTS: dict[str, WeightsEnum] = {
     "mobilenet_v3_large": DeepLabV3_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1,
     "resnet50": DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1,
@@ -32,18 +39,32 @@ _HASH = re.compile(r"-([a-f0-9]+)\.")  # torchvision names files <name>-<sha256 
 _CHUNK = 1 << 20
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+_DISK_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT, errno.EPERM}
+log = logging.getLogger(__name__)
 
 
-class WeightsUnavailableError(RuntimeError):
-    """The pretrained file is not cached and could not be fetched. Carries what a page needs to explain it."""
+class WeightsUnavailableError(LabError, RuntimeError):
+    """The pretrained file is not cached and could not be fetched. `key` ("errors.weights.<reason>") tells a
+    student which file is missing and the command that fetches it; the full path, URL and raw cause (for the
+    teacher and the server log) are in `str(error)` and the attributes."""
 
-    def __init__(self, name: str, path: Path, url: str, cause: str) -> None:
+    def __init__(self, name: str, path: Path, url: str, cause: str, reason: str = "offline", **values: object) -> None:
         super().__init__(
+            f"errors.weights.{reason}",
             f"{path.name} is not in the torch hub cache ({path.parent}) and could not be "
             f"downloaded from {url}: {cause}. Fetch it on a machine with internet access with "
-            f"`{fetch_command(name)}`, or copy the file to {path}."
+            f"`{fetch_command(name)}`, or copy the file to {path}.",
+            file=path.name,
+            command=fetch_command(name),
+            **values,
         )
         self.name, self.path, self.url, self.cause = name, path, url, cause
+
+    def again(self) -> WeightsUnavailableError:
+        """A fresh copy, so that each waiting session raises its own exception object."""
+        reason = self.reason
+        extra = {k: v for k, v in self.values.items() if k not in ("file", "command")}
+        return WeightsUnavailableError(self.name, self.path, self.url, self.cause, reason, **extra)
 
 
 def fetch_command(name: str) -> str:
@@ -76,33 +97,117 @@ def file_size(name: str) -> int | None:
     return int(size_mb * 2**20) if size_mb else None
 
 
-def download(name: str, progress: Progress | None = None, *, timeout: float = 20.0) -> Path:
-    """Fetch the checkpoint into the hub cache, reporting real bytes, and check its SHA-256 prefix."""
+def _failure(name: str, dest: Path, url: str, exc: BaseException) -> WeightsUnavailableError:
+    """Sort a network or disk failure into a reason a student can act on; the raw error goes to the log."""
+    cause = str(getattr(exc, "reason", exc))
+    if isinstance(exc, urllib.error.HTTPError):
+        return WeightsUnavailableError(name, dest, url, cause, "http", status=exc.code)
+    if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
+        return WeightsUnavailableError(name, dest, url, cause, "timeout")
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return WeightsUnavailableError(name, dest, url, cause, "disk")
+    return WeightsUnavailableError(name, dest, url, cause, "offline")
+
+
+@dataclass(eq=False)
+class _Transfer:
+    """One download in flight, shared by every caller that wants the same model."""
+
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    done: int = 0
+    total: int | None = None
+    watchers: int = 0  # callers still waiting for it; none left cancels it
+    finished: bool = False
+    error: WeightsUnavailableError | None = None
+
+
+_transfers: dict[str, _Transfer] = {}
+_transfers_lock = threading.Lock()
+
+
+def _fetch(name: str, transfer: _Transfer, timeout: float) -> None:
+    """The download itself, in its own thread: a `.partial` file beside the target, removed on every exit path."""
     url, dest = weights_enum(name).url, cached_path(name)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
+    digest, partial = hashlib.sha256(), None
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with urllib.request.urlopen(url, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            # A temporary file beside the target, so a half-written file never looks cached.
-            with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".partial") as tmp:
-                done = 0
+            fd, partial = tempfile.mkstemp(dir=dest.parent, prefix=f"{dest.name}.", suffix=".partial")
+            with os.fdopen(fd, "wb") as tmp:
                 while chunk := response.read(_CHUNK):
                     tmp.write(chunk)
                     digest.update(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        if "tmp" in locals():
-            Path(tmp.name).unlink(missing_ok=True)
-        raise WeightsUnavailableError(name, dest, url, str(getattr(exc, "reason", exc))) from exc
-    expected = _HASH.search(dest.name)
-    if expected and not digest.hexdigest().startswith(expected.group(1)):
-        Path(tmp.name).unlink(missing_ok=True)
-        raise WeightsUnavailableError(name, dest, url, "the downloaded file failed its SHA-256 check")
-    os.replace(tmp.name, dest)
-    return dest
+                    with transfer.changed:
+                        transfer.done, transfer.total = transfer.done + len(chunk), total
+                        transfer.changed.notify_all()
+                        if transfer.watchers == 0:  # everyone left (a page closed, Ctrl-C): stop, clean up
+                            return
+        expected = _HASH.search(dest.name)
+        if expected and not digest.hexdigest().startswith(expected.group(1)):
+            transfer.error = WeightsUnavailableError(
+                name, dest, url, f"SHA-256 {digest.hexdigest()[:12]}… does not start with {expected.group(1)}",
+                "checksum",
+            )  # fmt: skip
+            return
+        os.replace(partial, dest)
+        partial = None
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
+        transfer.error = _failure(name, dest, url, exc)
+    finally:
+        if partial is not None:
+            Path(partial).unlink(missing_ok=True)
+        if transfer.error is not None:
+            log.warning("weights %s: %s", name, transfer.error)  # full path, URL and raw cause, for the teacher
+        with _transfers_lock:
+            _transfers.pop(name, None)
+        with transfer.changed:
+            transfer.finished = True
+            transfer.changed.notify_all()
+
+
+def download(name: str, progress: Progress | None = None, *, timeout: float = 20.0) -> Path:
+    """Fetch the checkpoint into the hub cache, reporting real bytes, and check its SHA-256 prefix.
+
+    One download per model per process: a caller that finds one in flight waits for it and sees its progress
+    instead of starting another. The transfer runs in its own thread, so a caller that stops (a page left, an
+    interrupt) never leaves a `.partial` file: when the last caller leaves, the transfer stops and deletes it.
+    """
+    with _transfers_lock:
+        transfer = _transfers.get(name)
+        if transfer is None:
+            transfer = _transfers[name] = _Transfer()
+            thread = threading.Thread(target=_fetch, args=(name, transfer, timeout), name=f"download-{name}")
+        else:
+            thread = None
+        with transfer.changed:
+            transfer.watchers += 1
+    if thread is not None:
+        thread.start()
+    seen = -1
+    try:
+        while True:
+            with transfer.changed:
+                if not transfer.finished and transfer.done == seen:
+                    transfer.changed.wait(timeout=0.5)
+                done, total, finished = transfer.done, transfer.total, transfer.finished
+            if progress and done != seen:
+                seen = done
+                progress(done, total)  # outside the lock; may raise (a Streamlit stop): handled below
+            if finished:
+                break
+    finally:
+        with transfer.changed:
+            transfer.watchers -= 1
+            last = transfer.watchers == 0
+        if last and not transfer.finished:  # wait (at most one chunk) until the transfer has removed its file
+            with transfer.changed:
+                transfer.changed.wait_for(lambda: transfer.finished, timeout=timeout + 5)
+    if transfer.error is not None:
+        raise transfer.error.again()
+    if not is_cached(name):  # joined a transfer just as its last watcher cancelled it: start a new one
+        return download(name, progress, timeout=timeout)
+    return cached_path(name)
 
 
 def pretrained_state_dict(name: str, progress: Progress | None = None) -> dict[str, torch.Tensor]:

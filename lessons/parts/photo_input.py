@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import streamlit as st
 from PIL import Image
 
-from deeplab_core.images import ImageLoadError, load_image
+from deeplab_core.config import BUDGET_ASPECT, MAX_ASPECT
+from deeplab_core.errors import LabError
+from deeplab_core.images import load_image
+from deeplab_core.nets.budget import InputPlan
 from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
 from lessons.parts.ui import choice, labels_now, language, show_error, t
@@ -49,11 +52,19 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
         return None
     data = file.getvalue()
     try:
-        image = load_image(data)
-    except ImageLoadError as exc:
+        image = load_image(data, max_aspect=MAX_ASPECT)
+    except LabError as exc:  # not an image, too many pixels, or too elongated for the networks (1:16)
         show_error(exc)
         return None
     return image, f"{source}:{hashlib.sha256(data).hexdigest()[:16]}"
+
+
+def budget_note(plan: InputPlan) -> None:
+    """Say so when the pixel budget (deeplab_core.nets.budget), not the chosen resolution, sized the network input."""
+    if plan.scaled:
+        h, w = plan.size
+        values = {"short": plan.short_side, "requested": plan.requested, "aspect": BUDGET_ASPECT}
+        st.info(t("serving.scaled", width=w, height=h, **values), icon=":material/photo_size_select_large:")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """Which weights a model page runs: the server's source, downloaded with real progress when missing, or, once
 the reader accepts it, untrained weights because the pretrained file cannot be had. Shared by every model page,
-so a failed download is remembered for the session instead of being retried on every rerun of every page."""
+so a failed download is remembered for the session instead of being retried on every rerun of every page.
+
+One download per model for the whole server (deeplab_core.nets.checkpoints.download): a second session that asks
+for the same model watches the first one's progress in its own bar. A student sees which file is missing and the
+command that fetches it; the full path and the raw error go to the server log."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from lessons.parts.models import weights_source
 from lessons.parts.ui import t
 
 MIB = 2**20
-FAILED = "weights_download_failed"  # session state: model name -> (file, folder, cause) of a failed download
+FAILED = "weights_download_failed"  # session state: model name -> (key, values) of the failed download's error
 
 
 def _download_with_progress(name: str) -> None:
@@ -53,16 +57,16 @@ def choose_weights(name: str, prefix: str) -> str | None:
             return source
         st.error(t("weights.missing_folder", path=source, file=weights.cached_path(name).name))
         return _offer_untrained(name, prefix)
-    failed: dict[str, tuple[str, str, str]] = st.session_state.setdefault(FAILED, {})
+    failed: dict[str, tuple[str, dict[str, object]]] = st.session_state.setdefault(FAILED, {})
     if not weights.is_cached(name) and name not in failed:
         try:
             _download_with_progress(name)
-        except weights.WeightsUnavailableError as exc:
-            failed[name] = (exc.path.name, str(exc.path.parent), exc.cause)
+        except weights.WeightsUnavailableError as exc:  # already logged with the full path and raw cause
+            failed[name] = (exc.key, exc.values)
     if weights.is_cached(name):
         return "pretrained"
-    file, folder, cause = failed[name]
-    st.warning(t("weights.missing", file=file, folder=folder, cause=cause, command=weights.fetch_command(name)))
+    key, values = failed[name]
+    st.warning(t(key, **values))
     if st.button(t("weights.retry"), key=f"{prefix}_retry_{name}"):
         failed.pop(name, None)
         st.rerun()

@@ -1,0 +1,69 @@
+"""How much work an on-demand job is, and the bound a CPU job must stay under so nobody waits behind a giant.
+
+Jobs queue for one shared processor (lessons.parts.models serves them in arrival order), so one student's
+ResNet-101 at 720 pixels and output stride 8 would hold a whole class for half a minute on a CPU. Before a job
+queues, its multiply-accumulates are estimated and, on a CPU, refused beyond `CPU_JOB_GMACS` with a message that
+says what to change. A convolution's MACs are (output pixels) × (k² · C_in · C_out), so a network's MACs grow with
+the input's area: they are counted once per (model, output stride) on the meta device at DeepLab's 513 × 513 crop
+(`torch.utils.flop_counter`, 2 FLOPs per MAC) and scaled by h·w / 513². The image-pooling branch does not grow
+with the area, so this is an estimate (within a few per cent), not a count; it only decides what may run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from deeplab_core.config import CPU_JOB_GMACS, CROP_SIZE, RESNETS, TORCHVISION_OUTPUT_STRIDE
+from deeplab_core.errors import LabError
+from deeplab_core.nets.model import architecture
+
+
+@dataclass(frozen=True)
+class Work:
+    """`passes` forward passes of model `name` at `output_stride` (None: torchvision's own) on (height, width)."""
+
+    name: str
+    output_stride: int | None
+    height: int
+    width: int
+    passes: int = 1
+
+
+class TooHeavyError(LabError, ValueError):
+    """A CPU job over the bound ("errors.workload.too_heavy")."""
+
+    def __init__(self, gmacs: float, limit: int) -> None:
+        super().__init__(
+            "errors.workload.too_heavy",
+            f"This run needs about {gmacs:.0f} billion multiply-adds, more than a CPU job may use ({limit} billion).",
+            gmacs=f"{gmacs:.0f}",
+            limit=limit,
+        )
+
+
+@cache
+def crop_macs(name: str, output_stride: int | None) -> int:
+    """MACs of one forward pass at CROP_SIZE × CROP_SIZE, counted on the meta device (no arithmetic is done)."""
+    stride = output_stride or TORCHVISION_OUTPUT_STRIDE[name]
+    net = architecture(name, stride) if name in RESNETS else architecture(name)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(1, 3, CROP_SIZE, CROP_SIZE, device="meta"))  # (1, 3, 513, 513)
+    return counter.get_total_flops() // 2
+
+
+def job_macs(work: Sequence[Work]) -> int:
+    """Estimated MACs of a job: every pass of every piece, scaled from the crop by its area."""
+    return sum(round(crop_macs(w.name, w.output_stride) * w.height * w.width / CROP_SIZE**2) * w.passes for w in work)
+
+
+def check_workload(device: str, work: Sequence[Work]) -> int:
+    """The job's estimated MACs; TooHeavyError when a CPU job exceeds CPU_JOB_GMACS (GPU jobs are not bounded)."""
+    macs = job_macs(work)
+    if torch.device(device).type == "cpu" and macs > CPU_JOB_GMACS * 1e9:
+        raise TooHeavyError(macs / 1e9, CPU_JOB_GMACS)
+    return macs

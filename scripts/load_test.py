@@ -8,9 +8,11 @@ Each session is a thread with a websocket client that does what a browser tab do
 one `rerun_script` BackMsg (the page's url path, ?lang=en or zh) and reads ForwardMsgs until `script_finished`.
 Sessions are spread over every lesson and both languages; the segment page runs untrained MobileNetV3 weights
 (ATROUS_LAB_WEIGHTS=random) on its default sample photo. Reported per page: p50/p95 seconds to the first element
-("first paint") and to the finished script, and errors (an exception element, a failed run, or a timeout); and the
-server's resident memory (RSS) before the sessions, at its peak, and after they closed. A measurement, not a test:
-numbers go to docs/BENCHMARKS.md with the machine and its load (tests/test_cold_start.py reuses `open_session`).
+of the main area ("first paint") and to the finished script, and errors (an exception element, a failed run, or
+a timeout); and the server's resident memory (RSS) before the sessions, at its peak, and after they closed. A
+measurement, not a test: numbers go to docs/BENCHMARKS.md with the machine and its load (tests/test_cold_start.py
+reuses `server`, `run_class` and `open_session`). The server runs with `--server.fileWatcherType none`, as a
+classroom server should (--watcher auto: Streamlit's default, which watches the whole source tree).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ MIB = 2**20
 class SessionResult:
     page: str
     lang: str
-    first_paint_s: float | None = None  # first element drawn
+    first_paint_s: float | None = None  # first element drawn in the page's main area (not the sidebar)
     finished_s: float | None = None  # script_finished received
     exceptions: list[str] = field(default_factory=list)
     failure: str | None = None  # the run did not finish (timeout, closed, compile error)
@@ -72,7 +74,7 @@ def open_session(base_url: str, page: str, lang: str = "en", timeout: float = 18
                 forward.ParseFromString(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
                 kind = forward.WhichOneof("type")
                 if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                    if result.first_paint_s is None:
+                    if result.first_paint_s is None and forward.metadata.delta_path[:1] == [0]:  # main, not sidebar
                         result.first_paint_s = time.monotonic() - start
                     element = forward.delta.new_element
                     if element.WhichOneof("type") == "exception":
@@ -203,11 +205,11 @@ def report(results: list[SessionResult], memory: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def cold_starts(times: int, timeout: float) -> str:
+def cold_starts(times: int, timeout: float, watcher: str = "none") -> str:
     """The overview's first paint and finished script, counted from the health check answering."""
     paints, finishes = [], []
     for _ in range(times):
-        with server() as (url, _proc, healthy):
+        with server(watcher=watcher) as (url, _proc, healthy):
             lag = time.monotonic() - healthy  # health answered → the tab opens
             result = open_session(url, "overview", "en", timeout)
             if not result.ok:
@@ -227,12 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", action="store_true", help="open every lesson once before the class arrives")
     parser.add_argument("--cold-starts", type=int, default=0, help="measure the overview's first paint N times")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--watcher", default="none", help="server.fileWatcherType: none (a class) or auto (dev)")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start", flush=True)
     if args.cold_starts:
-        print(cold_starts(args.cold_starts, args.timeout))
+        print(cold_starts(args.cold_starts, args.timeout, args.watcher))
         return 0
-    with server() as (url, proc, _healthy):
+    with server(watcher=args.watcher) as (url, proc, _healthy):
         if args.warm:
             for lesson in available_lessons():
                 open_session(url, lesson.slug, "en", args.timeout)

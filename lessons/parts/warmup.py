@@ -133,5 +133,7 @@ def prepare(path: Path, timeout: float = 300) -> None:
     if needs_torch(path) and not _heavy_done.is_set():
         _heavy_wanted.set()
         start_background()
-        with st.spinner(t("serving.warming")):
-            _heavy_done.wait(timeout)
+        note = st.empty()  # drawn at once (a spinner is only drawn after a delay)
+        note.info(t("serving.warming"), icon=":material/hourglass_top:")
+        _heavy_done.wait(timeout)
+        note.empty()

@@ -16,7 +16,7 @@ from deeplab_core.nets.aspp_probe import describe_aspp
 from deeplab_core.nets.budget import fit_photo
 from deeplab_core.nets.crf_input import photo_crf
 from deeplab_core.nets.deeplab_v1 import CONV5_RATE, OUTPUT_STRIDE, V1_VARIANTS, VARIANTS, build_v1, vgg16_cache_path
-from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2
+from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2, score_shape
 from deeplab_core.nets.model import architecture
 from deeplab_core.nets.workload import TooHeavyError, Work
 from lessons.parts.models import get_model, inference_lock
@@ -77,8 +77,8 @@ def variants_table() -> None:
                 t("deeplab_v1_v2.col.fc6"): t(
                     "deeplab_v1_v2.fc6", k=row.variant.kernel_size, rate=row.variant.rate, c=row.variant.channels
                 ),
-                t("deeplab_v1_v2.col.params"): f"{row.parameters / 1e6:.1f} M",
-                t("deeplab_v1_v2.col.paper_params"): f"{fact(f'deeplabv1.table2.{key}.params').formatted()} M",
+                t("deeplab_v1_v2.col.params"): f"{row.parameters / 1e6:.1f} M / "
+                f"{fact(f'deeplabv1.table2.{key}.params').formatted()} M",
                 t("deeplab_v1_v2.col.gmacs", size=size): f"{row.macs / 1e9:.0f}",
                 t("deeplab_v1_v2.col.score_map"): f"{row.score_map} × {row.score_map}",
                 t("deeplab_v1_v2.col.theory_rf"): row.theoretical_rf,
@@ -138,24 +138,14 @@ def aspp_section() -> None:
     section(LESSON, "aspp_v2")
     name = choice("dl_aspp", "deeplab_v1_v2.aspp", list(ASPP_RATES))
     v2 = build_v2(name)
-    cols = st.columns(2)
-    cols[0].markdown(f"**{t('deeplab_v1_v2.v2_heading', name=name)}**")
-    chart(
-        v2_aspp_diagram(describe_aspp_v2(v2.aspp), 512, OUTPUT_STRIDE, language()), "dl_v2_diagram", container=cols[0]
-    )
-    cols[1].markdown(f"**{t('deeplab_v1_v2.v3_heading')}**")
+    st.markdown(f"**{t('deeplab_v1_v2.v2_heading', name=name)}**")
+    chart(v2_aspp_diagram(describe_aspp_v2(v2.aspp), 512, OUTPUT_STRIDE, language()), "dl_v2_diagram")
+    classes, h, w = score_shape(v2, 513)
+    params = f"{v1_inspect.parameters(v2.aspp) / 1e6:.1f}"
+    st.caption(t("deeplab_v1_v2.aspp_caption", params=params, c=classes, h=h, w=w))
+    st.markdown(f"**{t('deeplab_v1_v2.v3_heading')}**")
     branches, projection = describe_aspp(architecture("resnet101").classifier[0])
-    chart(aspp_diagram(branches, projection, None, language()), "dl_v3_diagram", container=cols[1])
-    shape = v1_inspect.stage_sizes(v2, 513)[-1]
-    st.caption(
-        t(
-            "deeplab_v1_v2.aspp_caption",
-            params=f"{v1_inspect.parameters(v2.aspp) / 1e6:.1f}",
-            c=shape.channels,
-            h=shape.height,
-            w=shape.width,
-        )
-    )
+    chart(aspp_diagram(branches, projection, None, language()), "dl_v3_diagram")
 
 
 def versions_table() -> None:
@@ -257,7 +247,7 @@ def crf_demo(settings: CrfSettings) -> None:
         _, trace, categories = stored
         photo, truth = small, None
         names = [class_name(c, language()) for c in categories]
-    step = int_slider("dl_step", "deeplab_v1_v2.step", 0, settings.iterations, settings.iterations)
+    step = int_slider("dl_step", "deeplab_v1_v2.step", 0, settings.iterations, 1)
     chart(crf_steps_figure(photo, trace, names, step, language(), truth), "dl_crf_steps")
     cols = st.columns(3)
     cols[0].metric(t("deeplab_v1_v2.changed_metric", step=step), f"{trace.changed[step]:,}")

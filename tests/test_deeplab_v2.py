@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2
+from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2, score_shape
 from deeplab_core.nets.v1_inspect import stage_sizes
 
 
@@ -30,6 +30,7 @@ def test_every_branch_keeps_the_map_size(name, size):
     with torch.device("meta"):
         out = net(torch.zeros(1, 3, size, size))
     assert tuple(out.shape) == (1, 21, side, side)
+    assert score_shape(net, size) == (21, side, side)
 
 
 def test_fusion_is_the_sum_of_the_branch_scores():

@@ -133,8 +133,8 @@ def crf_steps_figure(
                 type="buttons",
                 showactive=False,
                 x=0.0,
-                y=-0.14,
-                xanchor="right",
+                y=-0.16,
+                xanchor="left",
                 buttons=[dict(label=text("deeplab_v1_v2.fig.play", lang), method="animate", args=[None, play])],
             )
         ],

@@ -93,6 +93,14 @@ def describe_aspp_v2(aspp: ASPPv2) -> list[BranchLayers]:
     return described
 
 
+def score_shape(net: DeepLabV2VGG, input_size: int) -> tuple[int, int, int]:
+    """(classes, h, w) of the summed scores for a square input, by running the module (on its own device)."""
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        scores = net(torch.zeros(1, 3, input_size, input_size, device=device))  # (1, classes, h, w)
+    return scores.shape[1], scores.shape[2], scores.shape[3]
+
+
 def build_v2(aspp: str = "ASPP-L", *, device: str | torch.device = "meta") -> DeepLabV2VGG:
     """A DeepLab v2 (VGG-16) on `device`; on the meta device (the default) it has shapes and no numbers."""
     with torch.device(device):

@@ -45,7 +45,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as exc:  # beyond Pillow's hard limit, raised while reading the header
         found = re.search(r"\((\d+) pixels\)", str(exc))
-        pixels = int(found.group(1)) if found else 2 * Image.MAX_IMAGE_PIXELS
+        pixels = int(found.group(1)) if found else 2 * (Image.MAX_IMAGE_PIXELS or max_pixels)
         raise _too_many_pixels(pixels, max_pixels) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _unidentified(data) from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from deeplab_core.nets.aspp import ASPP as BatchNormASPP
 from deeplab_core.nets.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
 from deeplab_core.nets.budget import fit_photo
 from deeplab_core.nets.model import ModelSpec
+from deeplab_core.nets.parts import child, sequence
 from deeplab_core.nets.segmentation import preprocess
 
 
@@ -54,8 +56,8 @@ def probe(model: DeepLabV3, x: torch.Tensor) -> AsppProbe:
             hook.remove()
     return AsppProbe(
         branches=tuple(outputs[i] for i in range(len(aspp.convs))),
-        features_shape=features[0][1:],
-        input_size=tuple(x.shape[-2:]),
+        features_shape=(features[0][1], features[0][2], features[0][3]),
+        input_size=(int(x.shape[-2]), int(x.shape[-1])),
         labels=logits[0].argmax(0).cpu().numpy(),
         rates=atrous_rates(aspp),
     )
@@ -122,7 +124,7 @@ def branch_views(seen: AsppProbe, k: int = 3) -> list[BranchView]:
 def projection_shares(aspp: nn.Module, branches: Sequence[torch.Tensor]) -> list[float]:
     """Each branch's share of the projection's input: ||W_b x_b|| / Σ_b ||W_b x_b||, with W_b the columns of the
     1×1 projection that read branch b (the projection is linear before its BN, so these parts add up)."""
-    weight = aspp.project[0].weight  # (256, 5·256, 1, 1)
+    weight = cast(nn.Conv2d, sequence(aspp, "project")[0]).weight  # (256, 5·256, 1, 1)
     width = branches[0].shape[1]
     with torch.no_grad():
         norms = [
@@ -205,8 +207,11 @@ def describe_aspp(aspp: nn.Module) -> tuple[list[BranchInfo], BranchInfo]:
         )
 
     return (
-        [info(kind, branch) for kind, branch in zip(BRANCH_KINDS, aspp.convs, strict=True)],
-        info("projection", aspp.project),
+        [
+            info(kind, cast(nn.Sequential, branch))
+            for kind, branch in zip(BRANCH_KINDS, sequence(aspp, "convs"), strict=True)
+        ],
+        info("projection", cast(nn.Sequential, child(aspp, "project"))),
     )
 
 

@@ -5,8 +5,10 @@ ICLR 2015): VGG-16 turned into a dense predictor with the hole (atrous) algorith
 dilate the filters that follow by the stride removed: the three conv5 layers at rate 2, and fc6, turned into a
 convolution, at rate 4 (pool4 and pool5 each removed a factor 2). The network then has **output stride 8**: a
 513×513 crop gives a 65×65 score map, which is upsampled bilinearly to the image (×8).
-The released prototxt pools with 3×3 windows and padding 1 everywhere (stride 2, 2, 2, 1, 1), so that crops of
-8k + 1 pixels align: 513 → 257 → 129 → 65 and 321 → 161 → 81 → 41. We do the same.
+DeepLab's released prototxt also widened VGG's 2×2 max-pooling windows to 3×3 ("which makes it easier to exactly
+align responses at different layers", its header comment says). We pool with 3×3 windows and padding 1 everywhere
+(stride 2, 2, 2, 1, 1), so that crops of 8k + 1 pixels align: 513 → 257 → 129 → 65 and 321 → 161 → 81 → 41.
+(Our reading of the release: layers it may add around pool5 are not reproduced.)
 
 Table 2 ("Effect of Field-Of-View") varies fc6 only: its kernel size k, its input stride (the atrous rate r) and,
 for LargeFOV, the channels of fc6 and fc7 (4096 → 1024). An even kernel (4×4) with rate r spans k' = 3r + 1 taps

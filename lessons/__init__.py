@@ -27,6 +27,7 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("large_rates", ":material/grid_4x4:"),
     Lesson("segment", ":material/photo_camera:"),
     Lesson("deeplab_v1_v2", ":material/history_edu:"),
+    Lesson("train", ":material/model_training:"),
 )
 
 

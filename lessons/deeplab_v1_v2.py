@@ -211,7 +211,8 @@ def crf_demo(settings: CrfSettings) -> None:
     )
     if kind == "constructed":
         section(LESSON, "constructed")
-        scene, trace = _constructed(settings)
+        with inference_lock():  # the CRF sets the CPU's thread count while it runs: one job at a time
+            scene, trace = _constructed(settings)
         photo, truth = scene.image, scene.truth
         names = [t(f"deeplab_v1_v2.scene.{n}") for n in SCENE_NAMES]
     else:

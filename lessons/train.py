@@ -1,0 +1,216 @@
+"""Lesson 9: train it yourself. Tiny DeepLab variants trained on synthetic scenes, shipped results first."""
+
+import pandas as pd
+import streamlit as st
+
+from deeplab_core.errors import LabError
+from deeplab_core.figures.train import (
+    coverage_figure,
+    curves_figure,
+    iou_figure,
+    legend_markdown,
+    predictions_figure,
+    scenes_figure,
+    variant_name,
+)
+from deeplab_core.nets.lab.prose import shipped_values, task_values, variants_values
+from deeplab_core.nets.lab.results import ResultsFile, answers, load, per_class, summarise
+from deeplab_core.nets.lab.scenes import SCENES
+from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig, train, unpack, validation_set
+from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
+from lessons.parts.lab_jobs import JobView, registry
+from lessons.parts.ui import (
+    chart,
+    header,
+    int_slider,
+    language,
+    multiselect,
+    section,
+    show_error,
+    show_source,
+    t,
+    what_to_notice,
+)
+
+LESSON = "train"
+STEPS_MAX = 400  # one request's bound: a student cannot hold the classroom server for long
+KEYS = list(VARIANTS)
+SEED_MAX = 20
+
+
+@st.cache_data(show_spinner=False)
+def _shown_scenes():
+    return validation_set(TrainConfig(validation_scenes=SHOWN_SCENES), SCENES)
+
+
+@st.cache_data(show_spinner=False)
+def _variant_rows(lang: str) -> pd.DataFrame:
+    rows = []
+    for key in KEYS:
+        info = describe(key)
+        g = info.geometry
+        rf = t("train.rf_global", rf=g.receptive_field) if g.global_context else f"{g.receptive_field}"
+        rows.append({
+            t("train.col.variant"): variant_name(key, lang),
+            t("train.col.what"): t(f"train.variant_long.{key}"),
+            t("train.col.parameters"): f"{info.parameters:,}",
+            t("train.col.os"): g.output_stride,
+            t("train.col.rf"): rf,
+            t("train.col.holes"): g.holes,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(show_spinner=False)
+def _values(name: str) -> dict[str, str]:
+    return {"task": task_values, "variants": variants_values, "shipped": shipped_values}[name]()
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped() -> ResultsFile:
+    return load()
+
+
+def predictions_of(runs: list[RunResult]) -> dict[str, list]:
+    return {r.variant: [unpack(p) for p in r.predictions] for r in runs}
+
+
+def verdict_lines(runs: list[RunResult]) -> list[str]:
+    """The page's conclusions, computed from the results: who beats whom by more than the seed spread."""
+    lines = []
+    for score, v in answers(runs):
+        name = "mIoU" if score == "miou" else t(f"train.class.{score}")
+        lines.append(t(f"train.verdict.{v.outcome}", x=variant_name(v.better, language()),
+                       y=variant_name(v.worse, language()), score=name, margin=100 * v.margin,
+                       noise=100 * v.noise if v.noise == v.noise else 0.0))  # fmt: skip
+    return lines
+
+
+def results_view(runs: list[RunResult], key: str) -> None:
+    """Summary table, verdicts, per-class IoU, and predictions on the shown validation scenes."""
+    lang = language()
+    variants = list(dict.fromkeys(r.variant for r in runs))
+    rows = []
+    for v in variants:
+        s = summarise(runs, v)
+        spread = "–" if s.spread != s.spread else f"{100 * s.spread:.1f}"
+        rows.append({t("train.col.variant"): variant_name(v, lang), "mIoU (%)": f"{100 * s.mean:.1f}",
+                     t("train.col.spread"): spread, t("train.col.seeds"): len(s.seeds),
+                     t("train.col.seconds"): f"{s.seconds:.1f}"})  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    for line in verdict_lines(runs):
+        st.markdown(f"- {line}")
+    classes = {v: per_class(runs, v) for v in variants}  # mean and spread of every class's IoU
+    means, spreads = {v: m for v, (m, _) in classes.items()}, {v: s for v, (_, s) in classes.items()}
+    chart(iou_figure(means, spreads, lang), f"{key}_iou")
+    seed = min(r.seed for r in runs)
+    shown = [r for r in runs if r.seed == seed]
+    images, labels = _shown_scenes()
+    st.caption(t("train.predictions_caption", seed=seed))
+    st.markdown(legend_markdown(lang), unsafe_allow_html=True)
+    chart(predictions_figure(images, labels, predictions_of(shown), lang), f"{key}_pred")
+
+
+def shipped_results() -> None:
+    section(LESSON, "shipped", **_values("shipped"))
+    try:
+        shipped = _shipped()
+    except (OSError, ValueError, KeyError):
+        st.warning(t("train.no_shipped"))
+        return
+    m = shipped.machine
+    st.caption(t("train.shipped_caption", command=shipped.command, cpu=m["cpu"], device=m["device_name"],
+                 threads=m["threads"], created=shipped.created))  # fmt: skip
+    results_view(list(shipped.runs), "train_shipped")
+
+
+def gridding() -> None:
+    section(LESSON, "gridding")
+    coverages = {k: backbone_coverage(k) for k in ("e-grid", "e-hdc")}
+    chart(coverage_figure(coverages, language()), "train_coverage")
+    holes = {k: int((c == 0).sum()) for k, c in coverages.items()}
+    st.caption(t("train.coverage_caption", grid=holes["e-grid"], hdc=holes["e-hdc"]))
+
+
+def controls() -> tuple[list[str], int, int, bool]:
+    lang = language()
+    cols = st.columns([3, 1, 2])
+    chosen = multiselect("train_variants", "train.variants", KEYS, default=("a", "b"),
+                         label=lambda k: variant_name(k, lang), container=cols[0])  # fmt: skip
+    seed = int_slider("train_seed", "train.seed", 0, SEED_MAX, 0, container=cols[1])
+    steps = int_slider("train_steps", "train.steps", 2, STEPS_MAX, 300, help_key="train.steps_help", container=cols[2])
+    go = st.button(t("train.go"), key="train_go", type="primary", disabled=not chosen)
+    return chosen, seed, steps, go
+
+
+def _progress_line(view: JobView) -> str:
+    name = variant_name(view.key[0], language())
+    if view.state == "queued":
+        return t("train.state.queued", name=name, ahead=view.queue_position)
+    if view.state == "failed":
+        return t("train.state.failed", name=name, error=view.error)
+    state = "cached" if view.cached and view.state == "done" else view.state
+    return t(f"train.state.{state}", name=name, step=view.step, steps=view.key[2])
+
+
+@st.fragment(run_every=1.0)
+def watch(keys: list) -> None:
+    """Polls the shared registry every second while any requested run is unfinished."""
+    views = registry().snapshot(keys)
+    for view in views:
+        st.progress(view.step / view.key[2], text=_progress_line(view))
+    histories = {v.key[0]: {"step": range(1, len(v.losses) + 1), "loss": v.losses, "eval_step": v.eval_steps,
+                            "miou": v.mious} for v in views if v.losses}  # fmt: skip
+    if histories:
+        chart(curves_figure(histories, language()), "train_live_curves")
+    if all(v.state in ("done", "failed") for v in views):
+        st.rerun()  # the whole page, once: the finished view below replaces this polling one
+
+
+def live() -> None:
+    section(LESSON, "live")
+    chosen, seed, steps, go = controls()
+    keys = [(v, seed, steps) for v in chosen]
+    jobs = registry(tuple(_shipped().runs) if _has_shipped() else ())
+    if go:
+        try:
+            jobs.submit(keys)
+            st.session_state.train_request = keys
+        except LabError as error:
+            show_error(error)
+    requested = [tuple(k) for k in st.session_state.get("train_request", [])]
+    if not requested:
+        return
+    views = jobs.snapshot(requested)
+    if any(v.state in ("queued", "running") for v in views):
+        watch(requested)
+        return
+    for view in views:
+        st.caption(_progress_line(view))
+    done = [v.result for v in views if v.result is not None]
+    if done:
+        histories = {r.variant: r.history for r in done}
+        chart(curves_figure(histories, language()), "train_final_curves")
+        results_view(done, "train_live")
+
+
+def _has_shipped() -> bool:
+    try:
+        _shipped()
+        return True
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+header(LESSON)
+section(LESSON, "task", **_values("task"))
+scene_images, scene_labels = _shown_scenes()
+chart(scenes_figure(scene_images, scene_labels, language()), "train_scenes")
+st.markdown(legend_markdown(language()), unsafe_allow_html=True)
+section(LESSON, "variants", **_values("variants"))
+st.dataframe(_variant_rows(language()), hide_index=True)
+shipped_results()
+gridding()
+live()
+what_to_notice(LESSON)
+show_source(train, geometry, summarise)

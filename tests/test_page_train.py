@@ -1,0 +1,111 @@
+"""The train-lab page: shipped results at once, a tiny live run in both languages, one run shared by all."""
+
+import threading
+import time
+
+import pytest
+
+from deeplab_core.errors import LabError
+from deeplab_core.i18n import LANGUAGES, text
+from deeplab_core.nets.lab import results
+from deeplab_core.nets.lab.training import TrainConfig
+from lessons.parts import lab_jobs
+from lessons.parts.lab_jobs import JobRegistry
+from tests.apptest_support import open_page
+
+
+def wait_until_done(at, keys, timeout: float = 120):
+    """Rerun the page, as the polling fragment would, until every requested run has finished."""
+    jobs = lab_jobs.registry(tuple(results.load().runs))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        views = jobs.snapshot(keys)
+        if len(views) == len(keys) and all(v.state in ("done", "failed") for v in views):
+            return at.run()
+        time.sleep(0.3)
+    raise AssertionError("the lab did not finish in time")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_shipped_results_then_a_tiny_live_run(lang):
+    at = open_page("train", lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == text("train.title", lang)
+    shipped = results.load()
+    command = text("train.shipped_caption", lang, command=shipped.command, cpu=shipped.machine["cpu"],
+                   device=shipped.machine["device_name"], threads=shipped.machine["threads"],
+                   created=shipped.created)  # fmt: skip
+    assert command in [c.value for c in at.caption]
+    shown = [m.value for m in at.markdown]
+    for score, v in results.answers(list(shipped.runs)):  # every verdict, computed from the file, is on the page
+        x, y = (text(f"train.variant_short.{k}", lang) for k in (v.better, v.worse))
+        name = "mIoU" if score == "miou" else text(f"train.class.{score}", lang)
+        line = text(f"train.verdict.{v.outcome}", lang, x=x, y=y, score=name, margin=100 * v.margin,
+                    noise=100 * v.noise)  # fmt: skip
+        assert f"- {line}" in shown
+    seed = 11 + LANGUAGES.index(lang)  # a seed nobody else trains here, so the run is really live
+    keys = [("a", seed, 2), ("b", seed, 2)]
+    at.multiselect(key="train_variants").set_value(["a", "b"])
+    at.slider(key="train_seed").set_value(seed)
+    at.slider(key="train_steps").set_value(2)
+    at.button(key="train_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at = wait_until_done(at, keys)
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [c.value for c in at.caption]
+    for key in ("a", "b"):
+        name = text(f"train.variant_short.{key}", lang)
+        assert text("train.state.done", lang, name=name, step=2, steps=2) in captions
+    # One seed: the page says it is no verdict, with the margin computed from the two live runs.
+    runs = [v.result for v in lab_jobs.registry(tuple(shipped.runs)).snapshot(keys)]
+    ((_, verdict),) = results.answers(runs)
+    names = {k: text(f"train.variant_short.{k}", lang) for k in ("a", "b")}
+    expected = text("train.verdict.one_seed", lang, x=names["b"], y=names["a"], score="mIoU",
+                    margin=100 * verdict.margin, noise=0.0)  # fmt: skip
+    assert f"- {expected}" in [m.value for m in at.markdown]
+
+
+def test_a_shipped_run_is_served_from_the_cache_without_training():
+    at = open_page("train", "en")
+    at.multiselect(key="train_variants").set_value(["b"])
+    at.slider(key="train_seed").set_value(0)
+    at.slider(key="train_steps").set_value(results.load().runs[0].steps)
+    at.button(key="train_go").click().run()
+    name = text("train.variant_short.b", "en")
+    steps = results.load().runs[0].steps
+    assert text("train.state.cached", "en", name=name, step=steps, steps=steps) in [c.value for c in at.caption]
+
+
+def test_one_run_however_many_ask(monkeypatch):
+    calls = []
+
+    def fake_train(variant, seed, config: TrainConfig, callback=None):
+        calls.append((variant, seed, config.steps))
+        time.sleep(0.2)
+        return results.load().runs[0]
+
+    monkeypatch.setattr(lab_jobs, "train", fake_train)
+    jobs = JobRegistry()
+    key = ("c", 7, 5)
+    threads = [threading.Thread(target=jobs.submit, args=([key],)) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 10
+    while jobs.snapshot([key])[0].state != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert calls == [key]
+    assert jobs.snapshot([key])[0].result is not None
+
+
+def test_a_full_queue_refuses_politely(monkeypatch):
+    gate = threading.Event()
+    monkeypatch.setattr(lab_jobs, "train", lambda *a, **k: gate.wait(5))
+    jobs = JobRegistry()
+    jobs.submit([("a", s, 5) for s in range(lab_jobs.MAX_QUEUE)])
+    with pytest.raises(LabError) as refused:
+        jobs.submit([("b", 0, 5)])
+    assert refused.value.key == "train.busy"
+    assert text(refused.value.key, "zh", **refused.value.values)
+    gate.set()

@@ -39,10 +39,9 @@ def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, de
         try:
             h, w = plan_input(image.width, image.height, settings.short_side).size
             work = [Work(settings.name, settings.output_stride, h, w)]
-            with st.spinner(t("segment.running", device=describe_device(device).name)):
+            with st.spinner(t("segment.running", device=describe_device(device).name)), inference_lock(device, work):
                 model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
-                with inference_lock(device, work):
-                    st.session_state[RESULT] = (key, segment(model, image, short_side=settings.short_side))
+                st.session_state[RESULT] = (key, segment(model, image, short_side=settings.short_side))
         except LabError as exc:
             st.session_state.pop(RESULT, None)
             show_error(exc)

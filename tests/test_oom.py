@@ -125,3 +125,28 @@ def test_the_queue_serves_in_arrival_order_and_a_leaver_does_not_block_it():
     for thread in threads:
         thread.join(5)
     assert served == [tickets[0], tickets[2], tickets[3]]
+
+
+def test_the_segment_page_refuses_a_giant_cpu_job_before_building_the_model(random_weights, monkeypatch):
+    import lessons.parts.segment_widgets as widgets
+    from deeplab_core.nets.budget import plan_input
+    from deeplab_core.samples import load_sample
+
+    at = open_page("segment", "en")  # MobileNetV3 at 520: runs
+    by_label = lambda widgets, key: next(w for w in widgets if w.label == text(key, "en"))  # noqa: E731
+    by_label(at.selectbox, "segment.photo.sample").set_value("chelsea").run()
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a refused job built its model")
+
+    monkeypatch.setattr(widgets, "inference_copy", no_model)
+    by_label(at.selectbox, "segment.model").set_value("resnet50")
+    by_label(at.radio, "segment.resolution").set_value(720).run()  # ResNet-50 at output stride 8
+    assert not at.exception
+    cat = load_sample("chelsea")
+    gmacs = job_macs([Work("resnet50", 8, *plan_input(cat.width, cat.height, 720).size)]) / 1e9  # ~500 G
+    assert gmacs > CPU_JOB_GMACS
+    assert [e.value for e in at.error] == [
+        text("errors.workload.too_heavy", "en", gmacs=f"{gmacs:.0f}", limit=CPU_JOB_GMACS)
+    ]
+    assert not at.get("plotly_chart")

@@ -8,6 +8,7 @@ command that fetches it; the full path and the raw error go to the server log.""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -17,6 +18,7 @@ from lessons.parts.models import weights_source
 from lessons.parts.ui import t
 
 MIB = 2**20
+log = logging.getLogger(__name__)
 FAILED = "weights_download_failed"  # session state: model name -> (key, values) of the failed download's error
 
 
@@ -55,7 +57,8 @@ def choose_weights(name: str, prefix: str) -> str | None:
     if source != "pretrained":  # a folder of <name>.pth files (ATROUS_LAB_WEIGHTS)
         if Path(source).is_file():
             return source
-        st.error(t("weights.missing_folder", path=source, file=weights.cached_path(name).name))
+        log.warning("ATROUS_LAB_WEIGHTS: no checkpoint at %s", source)  # the path for the teacher, not the page
+        st.error(t("weights.missing_folder", file=Path(source).name))
         return _offer_untrained(name, prefix)
     failed: dict[str, tuple[str, dict[str, object]]] = st.session_state.setdefault(FAILED, {})
     if not weights.is_cached(name) and name not in failed:

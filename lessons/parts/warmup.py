@@ -88,8 +88,8 @@ def _import_all(names: set[str]) -> None:
             continue
         try:
             importlib.import_module(name)
-        except ImportError:  # `from package import function` names a function, not a module
-            pass
+        except Exception:  # a broken module fails its own page, where the reader sees why; the warm-up goes on
+            log.warning("warm-up could not import %s", name, exc_info=True)
 
 
 def _heavy() -> None:

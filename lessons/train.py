@@ -19,6 +19,7 @@ from deeplab_core.nets.lab.scenes import SCENES
 from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig, train, unpack, validation_set
 from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
 from lessons.parts.lab_jobs import JobView, registry
+from lessons.parts.models import inference_queue
 from lessons.parts.ui import (
     chart,
     header,
@@ -171,7 +172,7 @@ def live() -> None:
     section(LESSON, "live")
     chosen, seed, steps, go = controls()
     keys = [(v, seed, steps) for v in chosen]
-    jobs = registry(tuple(_shipped().runs) if _has_shipped() else ())
+    jobs = registry(tuple(_shipped().runs) if _has_shipped() else (), inference_queue())
     if go:
         try:
             jobs.submit(keys)

@@ -109,3 +109,24 @@ def test_the_tool_writes_its_json(tmp_path):
 def test_the_tool_refuses_bad_arguments(tmp_path, argv):
     assert main([*argv, "--json", str(tmp_path / "x.json")]) == 2
     assert not (tmp_path / "x.json").exists()
+
+
+def test_every_step_runs_inside_the_guard_with_the_asked_threads(monkeypatch):
+    import contextlib
+
+    import torch
+
+    entered, thread_settings = [], []
+    before = torch.get_num_threads()
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (thread_settings.append(n), real(n)))
+
+    @contextlib.contextmanager
+    def guard():
+        entered.append(1)
+        yield
+
+    train("a", 0, replace(TINY, steps=3), device="cpu", step_guard=guard, threads=1)
+    assert len(entered) == 3 + 1  # each step, then the final predictions
+    assert thread_settings == [1, before] * 4  # one thread inside, the old count put back after each
+    assert torch.get_num_threads() == before

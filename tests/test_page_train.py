@@ -79,7 +79,7 @@ def test_a_shipped_run_is_served_from_the_cache_without_training():
 def test_one_run_however_many_ask(monkeypatch):
     calls = []
 
-    def fake_train(variant, seed, config: TrainConfig, callback=None):
+    def fake_train(variant, seed, config: TrainConfig, callback=None, **_):
         calls.append((variant, seed, config.steps))
         time.sleep(0.2)
         return results.load().runs[0]
@@ -109,3 +109,32 @@ def test_a_full_queue_refuses_politely(monkeypatch):
     assert refused.value.key == "train.busy"
     assert text(refused.value.key, "zh", **refused.value.values)
     gate.set()
+
+
+def test_lab_steps_take_turns_with_the_servers_other_jobs(monkeypatch):
+    """While another page's job holds the server's queue, the lab's next step waits for it."""
+    from lessons.parts.models import TicketQueue
+
+    steps_run = []
+
+    def fake_train(variant, seed, config, callback=None, step_guard=None, **_):
+        for step in range(3):
+            with step_guard():
+                steps_run.append(step)
+        return results.load().runs[0]
+
+    monkeypatch.setattr(lab_jobs, "train", fake_train)
+    queue = TicketQueue()
+    segmenting = queue.join()  # someone's segmentation is running
+    jobs = JobRegistry(queue=queue)
+    jobs.submit([("a", 3, 3)])
+    deadline = time.monotonic() + 5
+    while jobs.snapshot([("a", 3, 3)])[0].state != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the worker is in its first step's guard, waiting for its turn
+    assert steps_run == [] and jobs.snapshot([("a", 3, 3)])[0].state == "running"
+    queue.leave(segmenting)
+    deadline = time.monotonic() + 5
+    while jobs.snapshot([("a", 3, 3)])[0].state != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert steps_run == [0, 1, 2]

@@ -85,7 +85,7 @@ def predictions_figure(
         for i in range(len(images))
     ]
     titles = [text("train.fig.scene_short", lang), text("train.fig.labels", lang)]
-    titles += [variant_name(k, lang) for k in predictions]
+    titles += [text(f"train.variant_tag.{k}", lang) for k in predictions]  # short: eight panels share a row
     return _image_grid(panels, titles + [""] * (len(titles) * (len(images) - 1)), height_per_row=150)
 
 
@@ -134,7 +134,8 @@ def iou_figure(means: Mapping[str, Sequence[float]], spreads: Mapping[str, Seque
                 y=[100 * v for v in values],
                 name=variant_name(key, lang),
                 marker_color=VARIANT_COLOURS.get(key),
-                error_y=dict(type="data", array=errors),
+                # One seed has no spread: no error bar rather than a bar of zero.
+                error_y=dict(type="data", array=errors, visible=not all(np.isnan(s) for s in spreads[key])),
             )
         )
     fig.update_layout(

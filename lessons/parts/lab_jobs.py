@@ -13,7 +13,10 @@ from __future__ import annotations
 import threading
 import traceback
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from deeplab_core.errors import LabError
 from deeplab_core.nets.lab.training import Progress, RunResult, TrainConfig, train
@@ -21,6 +24,29 @@ from deeplab_core.nets.lab.training import Progress, RunResult, TrainConfig, tra
 Key = tuple[str, int, int]  # (variant, seed, steps)
 MAX_QUEUE = 12  # jobs waiting or running, over all sessions
 MAX_KEPT = 96  # finished results kept in memory
+THREADS = 1  # torch CPU threads while a lab step runs (measured steadier and faster on a shared 2-core CPU)
+
+
+class Queue(Protocol):
+    """The server's one-job-at-a-time queue (lessons.parts.models.TicketQueue): lab steps take turns with
+    every other page's inference, so a segmentation waits at most one training step."""
+
+    def join(self) -> int: ...
+    def wait_turn(self, ticket: int, timeout: float | None) -> bool: ...
+    def leave(self, ticket: int) -> None: ...
+
+
+def taking_turns(queue: Queue) -> Callable[[], AbstractContextManager[None]]:
+    @contextmanager
+    def turn() -> Iterator[None]:
+        ticket = queue.join()
+        try:
+            queue.wait_turn(ticket, None)
+            yield
+        finally:
+            queue.leave(ticket)
+
+    return turn
 
 
 @dataclass(frozen=True)
@@ -53,7 +79,8 @@ class _Job:
 
 
 class JobRegistry:
-    def __init__(self, preloaded: list[RunResult] = ()) -> None:
+    def __init__(self, preloaded: list[RunResult] = (), queue: Queue | None = None) -> None:
+        self._turn = taking_turns(queue) if queue is not None else nullcontext
         self._lock = threading.Lock()
         self._jobs: OrderedDict[Key, _Job] = OrderedDict()
         self._queue: deque[Key] = deque()
@@ -133,7 +160,8 @@ class JobRegistry:
                         job.mious.append(p.miou)
 
             try:
-                result = train(variant, seed, replace(TrainConfig(), steps=steps), callback=progress)
+                config = replace(TrainConfig(), steps=steps)
+                result = train(variant, seed, config, callback=progress, step_guard=self._turn, threads=THREADS)
                 state, error = "done", ""
             except Exception as exc:  # noqa: BLE001 - shown to the student, and the queue goes on
                 result, state, error = None, "failed", "".join(traceback.format_exception_only(exc)).strip()
@@ -146,13 +174,14 @@ _REGISTRY: JobRegistry | None = None
 _CREATING = threading.Lock()
 
 
-def registry(preloaded: tuple[RunResult, ...] = ()) -> JobRegistry:
-    """The one registry of this server process, made on first use with the shipped runs already in it.
+def registry(preloaded: tuple[RunResult, ...] = (), queue: Queue | None = None) -> JobRegistry:
+    """The one registry of this server process, made on first use with the shipped runs already in it and the
+    server's inference queue to take turns in.
 
     A module-level object rather than st.cache_resource: the worker thread and every session, and the tests,
     must see the same one, and clearing Streamlit's caches must not orphan a running job."""
     global _REGISTRY
     with _CREATING:
         if _REGISTRY is None:
-            _REGISTRY = JobRegistry(list(preloaded))
+            _REGISTRY = JobRegistry(list(preloaded), queue)
         return _REGISTRY

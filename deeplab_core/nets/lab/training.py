@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,6 +126,21 @@ def predict(model: torch.nn.Module, images: np.ndarray, device: torch.device, ch
     return np.concatenate(out)
 
 
+@contextmanager
+def cpu_threads(threads: int | None, device: torch.device) -> Iterator[None]:
+    """torch's CPU thread count set to `threads` for the block, then put back (None, or a GPU: unchanged).
+    On a small CPU shared with other work, one thread is faster and far steadier for this tiny network."""
+    if threads is None or device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train(
     variant: str,
     seed: int,
@@ -133,8 +149,13 @@ def train(
     device: str | None = None,
     callback: Callable[[Progress], None] | None = None,
     spec: SceneSpec = SCENES,
+    step_guard: Callable[[], AbstractContextManager[object]] = nullcontext,
+    threads: int | None = None,
 ) -> RunResult:
-    """Train `variant` from `seed` for `config.steps` steps (capped at MAX_STEPS) and score it."""
+    """Train `variant` from `seed` for `config.steps` steps (capped at MAX_STEPS) and score it.
+
+    Each step (and each evaluation) runs inside `step_guard()`, so a server can interleave it with other work
+    on the same processor, and with `threads` CPU threads; the waiting is not counted in `seconds`."""
     steps = min(config.steps, MAX_STEPS)
     dev = resolve_device(device)
     model = build(variant, seed).to(dev)
@@ -145,26 +166,29 @@ def train(
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "miou": []}
     seconds = 0.0
     for step in range(1, steps + 1):
-        started = time.perf_counter()
-        images, labels = batch(1000 + seed, (step - 1) * config.batch_size, config.batch_size, spec)
-        x, y = torch.from_numpy(images).to(dev), torch.from_numpy(labels).to(dev)  # (B, 3, H, W), (B, H, W)
-        loss = F.cross_entropy(model(x), y, weight=weights)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        value = loss.item()  # synchronises a GPU, so the clock below is honest
-        seconds += time.perf_counter() - started
+        with step_guard(), cpu_threads(threads, dev):
+            started = time.perf_counter()
+            images, labels = batch(1000 + seed, (step - 1) * config.batch_size, config.batch_size, spec)
+            x, y = torch.from_numpy(images).to(dev), torch.from_numpy(labels).to(dev)  # (B, 3, H, W), (B, H, W)
+            loss = F.cross_entropy(model(x), y, weight=weights)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            value = loss.item()  # synchronises a GPU, so the clock below is honest
+            seconds += time.perf_counter() - started
+            miou = None
+            if step % config.evaluate_every == 0 or step == steps:
+                miou = float(np.nanmean(iou_per_class(confusion(val_labels, predict(model, val_images, dev)))))
         history["step"].append(step)
         history["loss"].append(round(value, 4))
-        miou = None
-        if step % config.evaluate_every == 0 or step == steps:
-            miou = float(np.nanmean(iou_per_class(confusion(val_labels, predict(model, val_images, dev)))))
+        if miou is not None:
             history["eval_step"].append(step)
             history["miou"].append(round(miou, 4))
         if callback is not None:
             callback(Progress(step, steps, value, miou, seconds))
-    predicted = predict(model, val_images, dev)
+    with step_guard(), cpu_threads(threads, dev):
+        predicted = predict(model, val_images, dev)
     iou = iou_per_class(confusion(val_labels, predicted))
     shape = geometry(model)
     return RunResult(

@@ -48,7 +48,7 @@ def test_iou_equals_the_definition(seed):
 
 def test_a_short_run_lowers_the_loss_and_reports_its_geometry():
     seen = []
-    result = train("b", 0, TINY, device="cpu", callback=seen.append)
+    result = train("b", 0, TINY, device="cpu", callback=seen.append, threads=1)
     losses = result.history["loss"]
     assert len(losses) == TINY.steps and [p.step for p in seen] == list(range(1, TINY.steps + 1))
     assert np.mean(losses[-8:]) < 0.8 * np.mean(losses[:8])
@@ -59,8 +59,8 @@ def test_a_short_run_lowers_the_loss_and_reports_its_geometry():
 
 
 def test_same_seed_same_run():
-    one = train("a", 1, replace(TINY, steps=3), device="cpu")
-    two = train("a", 1, replace(TINY, steps=3), device="cpu")
+    one = train("a", 1, replace(TINY, steps=3), device="cpu", threads=1)
+    two = train("a", 1, replace(TINY, steps=3), device="cpu", threads=1)
     assert one.history["loss"] == two.history["loss"] and one.predictions == two.predictions
 
 

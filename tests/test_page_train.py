@@ -109,6 +109,10 @@ def test_a_full_queue_refuses_politely(monkeypatch):
     assert refused.value.key == "train.busy"
     assert text(refused.value.key, "zh", **refused.value.values)
     gate.set()
+    keys = [("a", s, 5) for s in range(lab_jobs.MAX_QUEUE)]
+    deadline = time.monotonic() + 10  # let the worker drain before the fake is unpatched
+    while any(v.state != "done" for v in jobs.snapshot(keys)) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_lab_steps_take_turns_with_the_servers_other_jobs(monkeypatch):

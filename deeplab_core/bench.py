@@ -11,7 +11,6 @@ rate as a fraction of "peak" — where peak means the rate of a large matrix pro
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +23,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from deeplab_core.config import MODEL_NAMES
 from deeplab_core.nets.checkpoints import is_cached
-from deeplab_core.nets.device import describe_device, resolve_device, synchronize
+from deeplab_core.nets.device import cpu_model, describe_device, resolve_device, synchronize
 from deeplab_core.nets.fast_inference import inference_copy
 from deeplab_core.nets.model import DeepLab, load_model
 from deeplab_core.nets.segmentation import preprocess, reference_segment, segment
@@ -44,17 +43,6 @@ class BenchResult:
     @property
     def speedup(self) -> float:
         return self.reference_ms / self.pipeline_ms
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass  # not Linux: fall back to what the platform module knows
-    return platform.processor() or platform.machine()
 
 
 def _time_ms(fn: Callable[[], object], device: torch.device) -> float:

@@ -20,22 +20,11 @@ from pathlib import Path
 
 import torch
 
-from deeplab_core.nets.device import describe_device, resolve_device
+from deeplab_core.nets.device import cpu_model, describe_device, resolve_device
 from deeplab_core.nets.lab.results import answers, summarise
 from deeplab_core.nets.lab.scenes import SceneSpec
 from deeplab_core.nets.lab.training import MAX_STEPS, Progress, RunResult, TrainConfig, train
 from deeplab_core.nets.lab.variants import expand_keys
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass  # not Linux: the platform module's answer is the best there is
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> list[str] | None:

@@ -15,14 +15,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from deeplab_core.maths.crf import dense_crf
-from deeplab_core.maths.crf_scene import photo_scene
-from deeplab_core.samples import load_sample
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's packages, run from anywhere
+
+from deeplab_core.maths.crf import dense_crf  # noqa: E402
+from deeplab_core.maths.crf_scene import photo_scene  # noqa: E402
+from deeplab_core.samples import load_sample  # noqa: E402
 
 
 def reference(image: np.ndarray, probabilities: np.ndarray, iterations: int) -> np.ndarray:

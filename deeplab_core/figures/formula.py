@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from deeplab_core.figures.style import square_axes
+from deeplab_core.figures.style import BUTTONS, square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
 
@@ -44,7 +44,8 @@ def padded_cells(geom: ConvGeometry, out_row: int, out_col: int) -> np.ndarray:
 def _legend_text(lang: str) -> str:
     names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
     swatches = zip(CELL_COLOURS, names, strict=True)
-    return "    ".join(f"<span style='color:{c};font-size:18px'>■</span> {n}" for c, n in swatches)
+    items = [f"<span style='color:{c};font-size:18px'>■</span> {n}" for c, n in swatches]
+    return "    ".join(items[:3]) + "<br>" + "    ".join(items[3:])  # two lines: one is cut off on a phone
 
 
 def _grid_heatmap(z: np.ndarray, colours: list[str], hover: str) -> go.Heatmap:
@@ -70,7 +71,7 @@ def kernel_figure(geom: ConvGeometry, lang: str, out_row: int = 0, out_col: int 
             "formula.fig.kernel_title", lang, k=geom.kernel_size, d=geom.dilation, k_eff=geom.effective_kernel_size
         ),
         annotations=[_legend_annotation(lang)],
-        margin=dict(l=10, r=10, t=50, b=50),
+        margin=dict(l=10, r=10, t=50, b=70),
         height=460,
     )
     return fig
@@ -121,12 +122,14 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
         "xaxis2": {**hidden, "domain": [0.63, 1]},
         "yaxis2": {**hidden, "autorange": "reversed", "scaleanchor": "x2"},
         "annotations": [
-            {**title, "x": 0.275, "text": text("formula.fig.padded_input", lang, size=size)},
-            {**title, "x": 0.815, "text": text("formula.fig.output", lang, size=o)},
-            _legend_annotation(lang, y=1.2),
+            # anchored at the two outer edges: centred over their panels, the titles ran into each other on a phone
+            {**title, "x": 0, "xanchor": "left", "text": text("formula.fig.padded_input", lang, size=size)},
+            {**title, "x": 1, "xanchor": "right", "text": text("formula.fig.output", lang, size=o)},
+            _legend_annotation(lang, y=1.12, yanchor="bottom"),
         ],
         "updatemenus": [
             {
+                **BUTTONS,
                 "type": "buttons",
                 "direction": "left",
                 "x": 0,
@@ -173,7 +176,7 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
     return {"data": data, "layout": layout, "frames": frames}
 
 
-def _legend_annotation(lang: str, y: float = -0.12) -> dict:
+def _legend_annotation(lang: str, y: float = -0.04, yanchor: str = "top") -> dict:
     return dict(
         text=_legend_text(lang),
         showarrow=False,
@@ -182,5 +185,7 @@ def _legend_annotation(lang: str, y: float = -0.12) -> dict:
         x=0,
         y=y,
         xanchor="left",
+        yanchor=yanchor,
+        align="left",
         font={"size": 13},
     )

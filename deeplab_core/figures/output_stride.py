@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import BACKBONE_COLOURS, OS_COLOURS, label_image
+from deeplab_core.figures.style import BACKBONE_COLOURS, BLUE, GREY, OS_COLOURS, label_image
 from deeplab_core.i18n import text
 from deeplab_core.nets.cost import Cost
 from deeplab_core.nets.inspection import StageShape
@@ -86,19 +86,32 @@ def cost_figure(costs: Mapping[str, Sequence[Cost]], lang: str) -> go.Figure:
 
 
 def rf_growth_figure(curves: Mapping[str, Sequence[tuple[str, int]]], input_size: int, lang: str) -> go.Figure:
-    """Receptive-field size after each layer of the main path, one line per wiring."""
+    """Receptive-field size after each layer of the main path, one line per wiring: the first (the reader's
+    multi-grid) solid blue, the reference dashed grey, with the ResNet stages marked where they begin."""
     fig = go.Figure()
-    for label, points in curves.items():
+    looks = [dict(color=BLUE, width=2.5), dict(color=GREY, width=2, dash="dash")]
+    for (label, points), line in zip(curves.items(), looks, strict=False):
         fig.add_scatter(
             x=list(range(1, len(points) + 1)),
             y=[size for _, size in points],
             mode="lines",
             name=label,
+            line=line,
             customdata=[name for name, _ in points],
             hovertemplate=text("output_stride.fig.rf_hover", lang) + "<extra></extra>",
         )
+    names = [name for name, _ in next(iter(curves.values()))]
+    for x, name in enumerate(names, start=1):  # a stage begins where the layer name's first part changes
+        stage = name.split(".")[0]
+        if stage.startswith("layer") and (x == 1 or names[x - 2].split(".")[0] != stage):
+            fig.add_vline(x=x - 0.5, line=dict(color=GREY, width=1, dash="dot"))
+            fig.add_annotation(x=x - 0.5, y=1, yref="paper", text=stage, showarrow=False, xanchor="left", yanchor="top")
+    # the label sits at the left, where every curve is still far below the input's size
     fig.add_hline(
-        y=input_size, line_dash="dot", annotation_text=text("output_stride.fig.input_line", lang, size=input_size)
+        y=input_size,
+        line_dash="dot",
+        annotation_text=text("output_stride.fig.input_line", lang, size=input_size),
+        annotation_position="top left",
     )
     fig.update_layout(
         height=340,

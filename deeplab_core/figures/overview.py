@@ -42,7 +42,9 @@ def resolution_figure(input_size: int, lang: str, *, log_y: bool = False) -> go.
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
         yaxis_title=text("overview.fig.side_axis", lang),
     )
-    fig.update_yaxes(type="log" if log_y else "linear")
+    if log_y:  # powers of two, which is how the sides shrink; plotly's own log ticks read "1000, 9, 8, 7…"
+        powers = [2**n for n in range(max(input_size, 1).bit_length() + 1)]
+        fig.update_yaxes(type="log", tickvals=powers, ticktext=[str(v) for v in powers])
     return fig
 
 

@@ -4,12 +4,13 @@ The effective receptive field and the field on a photo are drawn by `effective_r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import HOLE_COLOUR, square_axes
+from deeplab_core.figures.style import BLUE, BUTTONS, GREY, HOLE_COLOUR, TEAL, square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.receptive_field import (
     ConvLayer,
@@ -104,6 +105,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
         showlegend=False,
         updatemenus=[
             dict(
+                **BUTTONS,
                 type="buttons",
                 direction="left",
                 x=0,
@@ -150,15 +152,24 @@ def growth_chart(layers: Sequence[ConvLayer], lang: str, log_scale: bool = True)
         "plain": rf_growth([same_conv(3)] * depth),
         "doubling": rf_growth([same_conv(3, 2**i) for i in range(depth)]),
     }
+    # The references are dashed and drawn first; the reader's stack is drawn last, solid and with larger markers,
+    # so it stays visible when it is one of the references (the plain preset lies exactly on the plain line).
+    looks: dict[str, dict[str, Any]] = {
+        "plain": dict(line=dict(color=GREY, width=2, dash="dash"), marker=dict(size=6)),
+        "doubling": dict(line=dict(color=TEAL, width=2, dash="dot"), marker=dict(size=6)),
+        "yours": dict(line=dict(color=BLUE, width=3), marker=dict(size=10, symbol="circle-open", line=dict(width=2))),
+    }
     fig = go.Figure(
         [
             go.Scatter(
                 x=list(range(depth + 1)),
-                y=sizes,
+                y=series[name],
                 mode="lines+markers",
                 name=text(f"receptive_field.fig.series_{name}", lang),
+                legendrank=1 if name == "yours" else 2,
+                **looks[name],
             )
-            for name, sizes in series.items()
+            for name in ("plain", "doubling", "yours")
         ]
     )
     fig.update_layout(

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lessons import available_lessons
-from lessons.parts.sidebar import choose_language, compute_box
-from lessons.parts.ui import t
+from lessons.parts.sidebar import choose_language, compute_box, projector_toggle
+from lessons.parts.ui import nav_title, view_tools
 from lessons.parts.warmup import prepare, start_background
 
 st.set_page_config(page_title="Atrous Lab", page_icon=":material/blur_on:", layout="wide")
@@ -12,11 +12,13 @@ st.set_page_config(page_title="Atrous Lab", page_icon=":material/blur_on:", layo
 choose_language()
 lessons = available_lessons()
 pages = [
-    st.Page(str(lesson.path), title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug, default=(i == 0))
+    st.Page(str(lesson.path), title=nav_title(lesson.slug), icon=lesson.icon, url_path=lesson.slug, default=(i == 0))
     for i, lesson in enumerate(lessons)
 ]
 page = st.navigation(pages)
 prepare(next(lesson.path for lesson, p in zip(lessons, pages, strict=True) if p is page))  # imports, once
+projector_toggle()
 compute_box()
 page.run()
+view_tools()  # after the page: the link holds every control as the page left it
 start_background()  # the other pages' imports, after the first page has painted

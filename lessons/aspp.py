@@ -33,10 +33,10 @@ from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, budget_note, network, pick_photo
 from lessons.parts.quiz import quiz
 from lessons.parts.ui import (
+    chart,
     choice,
     header,
     int_slider,
-    labels_now,
     language,
     section,
     show_error,
@@ -59,23 +59,25 @@ def module_diagram(chosen: ModelChoice | None, name: str) -> None:
     section(LESSON, "module", **prose_values.aspp_module())
     net = get_model(chosen.name, chosen.weights, chosen.device).net if chosen else architecture(name)
     branches, projection = describe_aspp(net.classifier[0])
-    st.plotly_chart(aspp_diagram(branches, projection, None, language()), key="aspp_diagram")
+    chart(aspp_diagram(branches, projection, None, language()), key="aspp_diagram")
     st.caption(t("aspp.diagram_caption", name=name))
 
 
 @st.fragment
 def code() -> None:
     section(LESSON, "seed")
-    st.code(aspp_core.SEED_SOURCE, language="python")
+    with st.expander(t("aspp.seed_code")):  # folded: long code runs off a narrow screen sideways
+        st.code(aspp_core.SEED_SOURCE, language="python")
     section(LESSON, "bn")
-    st.code(
-        "\n\n".join(
-            inspect.getsource(obj)
-            for obj in (aspp_core.AtrousConv, aspp_core.ImagePooling, aspp_core.ASPP, aspp_core.fuse)
-        ),
-        language="python",
-    )
-    size = int_slider("aspp_code_size", "aspp.code_size", 5, 65, 33, help_key="aspp.code_size_help")
+    with st.expander(t("aspp.bn_code")):
+        st.code(
+            "\n\n".join(
+                inspect.getsource(obj)
+                for obj in (aspp_core.AtrousConv, aspp_core.ImagePooling, aspp_core.ASPP, aspp_core.fuse)
+            ),
+            language="python",
+        )
+    size = int_slider("size", "aspp.code_size", 5, 65, 33, help_key="aspp.code_size_help")
     seed, bn = _run_both(size)
     rows = []
     for run in (seed, bn):
@@ -91,27 +93,21 @@ def code() -> None:
                 t("aspp.col.bn"): run.batch_norms,
             }
         )
-    st.dataframe(rows, hide_index=True)
+    st.table(rows)  # a table wraps its long shape lists; a data frame cut them ("batc…")
     st.caption(t("aspp.code_caption"))
 
 
 def on_photo(chosen: ModelChoice | None) -> None:
     section(LESSON, "photo")
-    if chosen is None:
+    if chosen is None:  # no weights yet: say where the choice is instead of describing maps that never come
+        st.info(t("aspp.photo_needs_weights"), icon=":material/arrow_upward:")
         return
     picked = pick_photo("aspp", LESSON)
     if picked is None:
         return
     image, photo_key = picked
     default = 0 if chosen.device == "cpu" else 2
-    short = st.radio(
-        t("aspp.short_side"),
-        SHORT_SIDES,
-        index=default,
-        horizontal=True,
-        key="aspp_short_side",
-        help=t("aspp.short_side_help"),
-    )
+    short = choice("short", "aspp.short_side", SHORT_SIDES, default=default, help_key="aspp.short_side_help")
     key = (chosen, photo_key, short)
     stored = st.session_state.get("aspp_probe")
     try:
@@ -142,11 +138,11 @@ def on_photo(chosen: ModelChoice | None) -> None:
     )
     views = branch_views(seen)
     st.subheader(t("aspp.activations_heading"))
-    st.plotly_chart(branch_maps_figure(views, language()), key="aspp_branch_maps")
+    chart(branch_maps_figure(views, language()), key="aspp_branch_maps")
     strongest(views)
     model = get_model(chosen.name, chosen.weights, chosen.device)
     st.subheader(t("aspp.shares_heading"))
-    st.plotly_chart(
+    chart(
         shares_figure(views, projection_shares(model.net.classifier[0], seen.branches), language()), key="aspp_shares"
     )
     st.caption(t("aspp.shares_caption"))
@@ -155,29 +151,24 @@ def on_photo(chosen: ModelChoice | None) -> None:
 
 @st.fragment
 def strongest(views) -> None:
-    index = st.radio(
-        t("aspp.branch_pick"),
+    index = choice(
+        "branch",
+        "aspp.branch_pick",
         range(len(views)),
-        horizontal=True,
-        key="aspp_channels_branch",
-        format_func=labels_now(range(len(views)), lambda i: branch_name(views[i].kind, views[i].rate, language())),
+        label=lambda i: branch_name(views[i].kind, views[i].rate, language()),
     )
-    st.plotly_chart(channels_figure(views[index], language()), key="aspp_channels")
+    chart(channels_figure(views[index], language()), key="aspp_channels")
 
 
 @st.fragment
 def ablation(chosen: ModelChoice, photo, seen, views) -> None:
     section(LESSON, "ablation")
-    mute = st.radio(
-        t("aspp.mute"),
+    mute = choice(
+        "mute",
+        "aspp.mute",
         [-1, *range(len(views))],
-        horizontal=True,
-        key="aspp_mute",
-        index=5,
-        format_func=labels_now(
-            [-1, *range(len(views))],
-            lambda i: t("aspp.mute_none") if i < 0 else branch_name(views[i].kind, views[i].rate, language()),
-        ),
+        label=lambda i: t("aspp.mute_none") if i < 0 else branch_name(views[i].kind, views[i].rate, language()),
+        default=5,
     )
     model = get_model(chosen.name, chosen.weights, chosen.device)
     with inference_lock():
@@ -185,12 +176,12 @@ def ablation(chosen: ModelChoice, photo, seen, views) -> None:
     cols = st.columns(2)
     cols[0].metric(t("aspp.changed_pixels"), f"{result.changed_pixels:,}")
     cols[1].metric(t("aspp.changed_share"), f"{result.changed_fraction:.1%}")
-    st.plotly_chart(ablation_figure(photo, seen.labels, result, language()), key="aspp_ablation")
+    chart(ablation_figure(photo, seen.labels, result, language()), key="aspp_ablation")
     st.caption(t("aspp.ablation_real") if chosen.trained else t("aspp.ablation_untrained"))
 
 
 header(LESSON)
-backbone = choice("aspp_backbone", "aspp.backbone", list(MODEL_NAMES), default=1)
+backbone = choice("net", "aspp.backbone", list(MODEL_NAMES), default=1)
 model_choice = network(backbone, "aspp", LESSON)
 module_diagram(model_choice, backbone)
 code()

@@ -14,7 +14,7 @@ from deeplab_core.maths.dilation import (
 )
 from lessons.parts.export import export_formula
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import header, int_slider, section, show_error, show_source, t, what_to_notice
+from lessons.parts.ui import chart, header, int_slider, section, show_error, show_source, t, toggle, what_to_notice
 
 LESSON = "formula"
 
@@ -26,18 +26,18 @@ def _animation(geom: ConvGeometry, lang: str):
 
 def controls() -> ConvGeometry:
     cols = st.columns(3)
-    i = int_slider("formula_i", "formula.input_size", 1, 32, 7, container=cols[0])
-    k = int_slider("formula_k", "formula.kernel_size", 1, 7, 3, container=cols[1])
-    d = int_slider("formula_d", "formula.dilation", 1, 8, 2, container=cols[2])
+    i = int_slider("i", "formula.input_size", 1, 32, 7, container=cols[0])  # keys are the link: ?i=9&k=3&d=2
+    k = int_slider("k", "formula.kernel_size", 1, 7, 3, container=cols[1])
+    d = int_slider("d", "formula.dilation", 1, 8, 2, container=cols[2])
     cols = st.columns(3)
-    s = int_slider("formula_s", "formula.stride", 1, 4, 1, container=cols[0])
-    same = cols[2].toggle(t("formula.same_padding"), key="formula_same", help=t("formula.same_padding_help"))
+    s = int_slider("s", "formula.stride", 1, 4, 1, container=cols[0])
+    same = toggle("same", "formula.same_padding", help_key="formula.same_padding_help", container=cols[2])
     p_same = same_padding(k, d)
     if same and p_same is not None:
         cols[1].metric(t("formula.padding"), p_same)
         p = p_same
     else:
-        p = int_slider("formula_p", "formula.padding", 0, 16, 0, container=cols[1])
+        p = int_slider("p", "formula.padding", 0, 16, 0, container=cols[1])
         if same:
             cols[2].warning(t("formula.no_same_padding", k_eff=effective_kernel_size(k, d)))
     return ConvGeometry(input_size=i, kernel_size=k, stride=s, padding=p, dilation=d)
@@ -47,26 +47,28 @@ def derivation(g: ConvGeometry) -> int | None:
     """The formula with the reader's numbers; returns o, or None after explaining what is wrong."""
     k, d, i, p, s = g.kernel_size, g.dilation, g.input_size, g.padding, g.stride
     k_eff = effective_kernel_size(k, d)
-    st.latex(rf"k' = k + (k-1)(d-1) = {k} + ({k}-1)({d}-1) = {k_eff}")
+    # One step per line (aligned): a narrow column (sidebar open, 1024 px, projector text) never cuts the answer.
+    st.latex(_steps("k'", "k + (k-1)(d-1)", f"{k} + ({k}-1)({d}-1)", str(k_eff)))
+    o_general = r"\left\lfloor \frac{i + 2p - k'}{s} \right\rfloor + 1"
+    o_numbers = rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1"
     try:
         o = conv_output_size(i, k, stride=s, padding=p, dilation=d)
     except ConvArithmeticError as exc:
-        st.latex(
-            rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
-            rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1"
-        )
+        st.latex(_steps("o", o_general, o_numbers))
         show_error(exc)
         return None
-    st.latex(
-        rf"o = \left\lfloor \frac{{i + 2p - k'}}{{s}} \right\rfloor + 1 = "
-        rf"\left\lfloor \frac{{{i} + 2\cdot{p} - {k_eff}}}{{{s}}} \right\rfloor + 1 = {o}"
-    )
+    st.latex(_steps("o", o_general, o_numbers, str(o)))
     p_same = same_padding(k, d)
     if p_same is None:
         st.caption(t("formula.same_padding_none", k_eff=k_eff))
     else:
-        st.latex(rf"p_{{\text{{same}}}} = \frac{{d(k-1)}}{{2}} = \frac{{{d}({k}-1)}}{{2}} = {p_same}")
+        st.latex(_steps(r"p_{\text{same}}", r"\frac{d(k-1)}{2}", rf"\frac{{{d}({k}-1)}}{{2}}", str(p_same)))
     return o
+
+
+def _steps(left: str, *right: str) -> str:
+    """`left = right[0] = right[1] = …` with one equals sign per line, aligned on the signs."""
+    return r"\begin{aligned} " + left + r" &= " + r" \\ &= ".join(right) + r" \end{aligned}"
 
 
 def torch_check(g: ConvGeometry, o: int | None) -> None:
@@ -109,11 +111,11 @@ with right:
     torch_check(geom, out)
 if out is not None:
     st.subheader(t("formula.kernel_heading"))
-    st.plotly_chart(kernel_figure(geom, st.session_state.lang), key="formula_kernel")
+    chart(kernel_figure(geom, st.session_state.lang), key="formula_kernel")
     st.subheader(t("formula.animation_heading"))
     if out * out > MAX_FRAMES:
         st.caption(t("formula.animation_capped", shown=MAX_FRAMES, total=out * out))
-    st.plotly_chart(_animation(geom, st.session_state.lang), key="formula_animation")
+    chart(_animation(geom, st.session_state.lang), key="formula_animation")
     export_formula(geom)
 aspp_example()
 quiz(LESSON)

@@ -19,7 +19,7 @@ from deeplab_core.maths.valid_weights import (
 )
 from lessons import COURSE
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import header, int_slider, section, show_source, t, what_to_notice
+from lessons.parts.ui import chart, choice, header, int_slider, section, show_source, t, toggle, what_to_notice
 
 LESSON = "large_rates"
 INPUT_SIZE = CROP_SIZE
@@ -40,20 +40,17 @@ def _torch_check(size: int, rate: int) -> TorchCheck:
 def controls() -> tuple[int, int, int]:
     """Returns (output stride, feature-map size, rate)."""
     cols = st.columns([2, 3])
-    # Labels are computed now: AppTest calls format_func outside the script run, where the language is unknown.
-    labels = {s: t("large_rates.size_option", n=feature_size(INPUT_SIZE, s), os=s) for s in OUTPUT_STRIDES}
-    os_ = cols[0].radio(
-        t("large_rates.map_size"),
+    os_ = choice(
+        "os",
+        "large_rates.map_size",
         OUTPUT_STRIDES,
-        index=1,
-        key="large_rates_os",
-        horizontal=True,
-        format_func=labels.get,
-        help=t("large_rates.map_size_help", input=INPUT_SIZE),
+        label=lambda s: t("large_rates.size_option", n=feature_size(INPUT_SIZE, s), os=s),
+        default=1,
+        help_key="large_rates.map_size_help",
+        help_values={"input": INPUT_SIZE},
+        container=cols[0],
     )
-    rate = int_slider(
-        "large_rates_rate", "large_rates.rate", 1, RATE_MAX, 24, help_key="large_rates.rate_help", container=cols[1]
-    )
+    rate = int_slider("rate", "large_rates.rate", 1, RATE_MAX, 24, help_key="large_rates.rate_help", container=cols[1])
     return os_, feature_size(INPUT_SIZE, os_), rate
 
 
@@ -61,8 +58,8 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
     section(LESSON, "figure")
     aspp = ASPP_RATES.get(output_stride, ())
     curves = _curves(size, max(size + size // 4, rate))
-    show_all = st.toggle(t("large_rates.show_all"), key="large_rates_all", help=t("large_rates.show_all_help"))
-    st.plotly_chart(curves_figure(curves, rate, aspp, show_all, st.session_state.lang), key="large_rates_curves")
+    show_all = toggle("all", "large_rates.show_all", help_key="large_rates.show_all_help")
+    chart(curves_figure(curves, rate, aspp, show_all, st.session_state.lang), key="large_rates_curves")
     at = curves.at(rate)
     others = [c for c in at if c not in PAPER_COUNTS]
     cols = st.columns(4)
@@ -84,21 +81,13 @@ def paper_figure(output_stride: int, size: int, rate: int) -> WeightCurves:
 
 def per_position(size: int, rate: int) -> None:
     st.subheader(t("large_rates.per_position"))
-    labels = {p: t(f"large_rates.position_name.{p}") for p in POSITIONS}
-    where = st.radio(
-        t("large_rates.position"),
-        POSITIONS,
-        index=1,
-        key="large_rates_position",
-        horizontal=True,
-        format_func=labels.get,
-    )
+    where = choice("where", "large_rates.position", POSITIONS, format_key="large_rates.position_name", default=1)
     row, col = position_of(where, size)
     validity = tap_validity_at(size, rate, row, col)
     left, right = st.columns(2)
     lang = st.session_state.lang
-    left.plotly_chart(counts_heatmap(valid_tap_counts(size, rate), row, col, lang), key="large_rates_heatmap")
-    right.plotly_chart(footprint_figure(size, rate, row, col, validity, lang), key="large_rates_footprint")
+    chart(counts_heatmap(valid_tap_counts(size, rate), row, col, lang), key="large_rates_heatmap", container=left)
+    chart(footprint_figure(size, rate, row, col, validity, lang), key="large_rates_footprint", container=right)
     st.caption(
         t(
             "large_rates.footprint_caption",

@@ -23,7 +23,19 @@ from deeplab_core.nets.workload import Work
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import choice, header, labels_now, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.ui import (
+    chart,
+    choice,
+    header,
+    language,
+    multiselect,
+    section,
+    selectbox,
+    show_error,
+    show_source,
+    t,
+    what_to_notice,
+)
 
 LESSON = "output_stride"
 INPUT = CROP_SIZE  # 17, 33 and 65 cells at output stride 32, 16 and 8
@@ -56,7 +68,7 @@ def _model_at(chosen: ModelChoice, output_stride: int):
 def stages(name: str) -> None:
     section(LESSON, "stages")
     data = _stages(name, INPUT)
-    st.plotly_chart(stage_size_figure({os_: data[os_][0] for os_ in STRIDES}, INPUT, language()), key="os_stage_figure")
+    chart(stage_size_figure({os_: data[os_][0] for os_ in STRIDES}, INPUT, language()), key="os_stage_figure")
     rows = []
     for index, stage in enumerate(STAGES):
         row = {t("output_stride.col.stage"): stage, t("output_stride.col.channels"): data[32][0][index].channels}
@@ -77,12 +89,8 @@ def photo(chosen: ModelChoice | None) -> None:
     if picked is None:
         return
     image, photo_key = picked
-    strides = st.multiselect(
-        t("output_stride.strides"),
-        list(STRIDES),
-        default=[16, 8],
-        key="os_photo_strides",
-        format_func=labels_now(STRIDES, lambda s: t("output_stride.fig.os", os=s)),
+    strides = multiselect(
+        "strides", "output_stride.strides", STRIDES, default=[16, 8], label=lambda s: t("output_stride.fig.os", os=s)
     )
     request = (chosen, photo_key, tuple(sorted(strides, reverse=True)))
     if st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides):
@@ -100,7 +108,7 @@ def photo(chosen: ModelChoice | None) -> None:
         st.caption(t("output_stride.photo_hint"))
         return
     _, square, maps = stored
-    st.plotly_chart(
+    chart(
         label_maps_figure(square, [(m.output_stride, m.grid, m.labels) for m in maps], language()), key="os_label_maps"
     )
     categories = get_model(chosen.name, chosen.weights, chosen.device).spec.categories
@@ -121,7 +129,7 @@ def costs(name: str, chosen: ModelChoice | None) -> None:
     section(LESSON, "cost")
     with st.spinner(t("output_stride.counting")):
         table = _costs(INPUT)
-    st.plotly_chart(cost_figure(table, language()), key="os_cost_figure")
+    chart(cost_figure(table, language()), key="os_cost_figure")
     rows = [
         {
             t("output_stride.col.backbone"): backbone,
@@ -145,13 +153,8 @@ def latency(chosen: ModelChoice | None) -> None:
     if chosen is None:
         st.caption(t("output_stride.latency_needs_model"))
         return
-    size = st.radio(
-        t("output_stride.latency_size"),
-        LATENCY_SIZES,
-        index=1,
-        horizontal=True,
-        key="os_latency_size",
-        help=t("output_stride.latency_size_help"),
+    size = choice(
+        "latency", "output_stride.latency_size", LATENCY_SIZES, default=1, help_key="output_stride.latency_size_help"
     )
     key = (chosen, size)
     if st.button(
@@ -185,7 +188,7 @@ def multi_grid(name: str) -> None:
     section(LESSON, "multigrid")
     cols = st.columns([2, 1, 1, 1])
     os_ = choice(
-        "os_mg_stride",
+        "mg_os",
         "output_stride.mg_stride",
         sorted(STRIDES, key=lambda s: s != TRAIN_OUTPUT_STRIDE),
         container=cols[0],
@@ -193,8 +196,13 @@ def multi_grid(name: str) -> None:
     )
     units = tuple(
         int(
-            cols[i + 1].selectbox(
-                t("output_stride.unit_rate", i=i + 1), UNIT_RATES, index=(0, 1, 3)[i], key=f"os_mg_r{i + 1}"
+            selectbox(
+                f"r{i + 1}",
+                "output_stride.unit_rate",
+                UNIT_RATES,
+                default=(0, 1, 3)[i],
+                label_values={"i": i + 1},
+                container=cols[i + 1],
             )
         )
         for i in range(3)
@@ -223,7 +231,7 @@ def multi_grid(name: str) -> None:
         t("output_stride.rf_without"): network_field(architecture(name, os_)),
     }
     curves = {label: list(field.curve) for label, field in fields.items()}
-    st.plotly_chart(rf_growth_figure(curves, INPUT, language()), key="os_rf_figure")
+    chart(rf_growth_figure(curves, INPUT, language()), key="os_rf_figure")
     for col, (label, field) in zip(st.columns(2), fields.items(), strict=True):
         size, jump = field.final.size, field.final.jump
         col.metric(label, t("output_stride.rf_value", size=size), help=t("output_stride.rf_help", jump=jump))
@@ -232,7 +240,7 @@ def multi_grid(name: str) -> None:
 
 
 header(LESSON)
-backbone = choice("os_backbone", "output_stride.backbone", list(RESNETS))
+backbone = choice("backbone", "output_stride.backbone", list(RESNETS))
 model_choice = network(backbone, "os", LESSON)
 stages(backbone)
 photo(model_choice)

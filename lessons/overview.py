@@ -7,7 +7,7 @@ from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_fig
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import header, int_slider, language, section, show_source, t, what_to_notice
+from lessons.parts.ui import chart, header, int_slider, language, section, show_source, t, toggle, what_to_notice
 
 LESSON = "overview"
 OBJECT_WIDTHS = (8, 16, 32, 64, 128, 256, 512)  # pixels: from a distant sign to a car that fills the frame
@@ -19,10 +19,10 @@ def resolution_problem() -> int:
     section(LESSON, "resolution")
     cols = st.columns([3, 1])
     size = int_slider(
-        "overview_input", "overview.input_size", 33, 1025, 513, help_key="overview.input_size_help", container=cols[0]
+        "input", "overview.input_size", 33, 1025, 513, help_key="overview.input_size_help", container=cols[0]
     )
-    log_y = cols[1].toggle(t("overview.log_scale"), key="overview_log")
-    st.plotly_chart(resolution_figure(size, language(), log_y=log_y), key="overview_resolution")
+    log_y = toggle("log", "overview.log_scale", container=cols[1])
+    chart(resolution_figure(size, language(), log_y=log_y), key="overview_resolution")
     for col, os in zip(st.columns(len(OUTPUT_STRIDES)), OUTPUT_STRIDES, strict=True):
         last = stage_sizes(size, os)[-1]
         col.metric(t("overview.final_map", os=os), t("overview.final_value", size=last.size))
@@ -55,9 +55,7 @@ def designs() -> None:
         for col, design in zip(st.columns(2, gap="large"), pair, strict=True):
             with col:
                 st.markdown(f"#### {t(f'overview.design.{design}')}")
-                st.plotly_chart(
-                    design_figure(design, language()), key=f"overview_design_{design}", config={"staticPlot": True}
-                )
+                chart(design_figure(design, language()), key=f"overview_design_{design}", config={"staticPlot": True})
                 section(LESSON, design)
 
 

@@ -30,7 +30,18 @@ from deeplab_core.maths.receptive_field import (
 from deeplab_core.samples import load_sample
 from lessons.parts.export import export_growth
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import choice, header, int_slider, section, show_error, show_source, t, what_to_notice
+from lessons.parts.ui import (
+    chart,
+    choice,
+    header,
+    int_slider,
+    section,
+    show_error,
+    show_source,
+    t,
+    toggle,
+    what_to_notice,
+)
 
 LESSON = "receptive_field"
 PRESETS = {
@@ -101,9 +112,9 @@ def custom_stack() -> Stack | None:
 
 
 def build_stack() -> Stack | None:
-    preset = choice("rf_preset", "receptive_field.preset", list(PRESETS), format_key="receptive_field.presets")
+    preset = choice("preset", "receptive_field.preset", list(PRESETS), format_key="receptive_field.presets")
     if preset == "plain":
-        return (same_conv(3),) * int_slider("rf_depth", "receptive_field.depth", 1, 10, 4)
+        return (same_conv(3),) * int_slider("depth", "receptive_field.depth", 1, 10, 4)
     if preset == "custom":
         return custom_stack()
     return tuple(same_conv(3, d) for d in PRESETS[preset])
@@ -142,7 +153,7 @@ def records_table(layers: Stack, shape: tuple[int, int]) -> None:
 
 def gridding(layers: Stack) -> None:
     section(LESSON, "gridding")
-    st.plotly_chart(_coverage(layers, st.session_state.lang), key="rf_coverage")
+    chart(_coverage(layers, st.session_state.lang), key="rf_coverage")
     report = gridding_report(layers)
     if report.hole_offsets:
         offsets = ", ".join(f"{o:g}" for o in report.hole_offsets)
@@ -177,7 +188,7 @@ def effective(layers: Stack) -> None:
         st.caption(t("receptive_field.erf_too_large", size=size, most=MAX_ERF_SIZE))
         return
     fig, stats = _erf(layers, st.session_state.lang)
-    st.plotly_chart(fig, key="rf_erf")
+    chart(fig, key="rf_erf")
     st.dataframe(
         [
             {
@@ -196,16 +207,8 @@ def on_photo(layers: Stack, name: str, shape: tuple[int, int]) -> None:
     section(LESSON, "photo")
     out_w, out_h = (output_sizes(layers, side)[-1] for side in shape)
     cols = st.columns(2)
-    row = (
-        int_slider(f"rf_row_{out_h}", "receptive_field.unit_row", 0, out_h - 1, out_h // 2, container=cols[0])
-        if out_h > 1
-        else 0
-    )
-    col = (
-        int_slider(f"rf_col_{out_w}", "receptive_field.unit_col", 0, out_w - 1, out_w // 2, container=cols[1])
-        if out_w > 1
-        else 0
-    )
+    row = int_slider("row", "receptive_field.unit_row", 0, out_h - 1, out_h // 2, container=cols[0]) if out_h > 1 else 0
+    col = int_slider("col", "receptive_field.unit_col", 0, out_w - 1, out_w // 2, container=cols[1]) if out_w > 1 else 0
     record = receptive_field(layers)[-1]
     (top, bottom), (left, right) = record.window(row), record.window(col)
     on_input = window_on_input(record, row, shape[1]) * window_on_input(record, col, shape[0])
@@ -223,12 +226,12 @@ def on_photo(layers: Stack, name: str, shape: tuple[int, int]) -> None:
             inside=f"{on_input:.0%}",
         )
     )
-    st.plotly_chart(_photo(name, layers, (row, col), st.session_state.lang), key="rf_photo")
+    chart(_photo(name, layers, (row, col), st.session_state.lang), key="rf_photo")
 
 
 header(LESSON)
 stack = build_stack()
-photo = choice("rf_photo_choice", "receptive_field.photo", list(SAMPLES), format_key="receptive_field.samples")
+photo = choice("photo", "receptive_field.photo", list(SAMPLES), format_key="receptive_field.samples")
 photo_shape = _sample(photo)[1]  # (W, H)
 if stack is not None and check(stack, photo_shape):
     final = receptive_field(stack)[-1]
@@ -241,11 +244,11 @@ if stack is not None and check(stack, photo_shape):
     if final.size > MAX_ANIMATION_SIZE:
         st.caption(t("receptive_field.animation_too_large", size=final.size, most=MAX_ANIMATION_SIZE))
     else:
-        st.plotly_chart(_animation(stack, st.session_state.lang), key="rf_animation")
+        chart(_animation(stack, st.session_state.lang), key="rf_animation")
         export_growth(stack)
     st.subheader(t("receptive_field.growth_heading"))
-    log_scale = st.toggle(t("receptive_field.log_scale"), value=True, key="rf_log")
-    st.plotly_chart(_growth(stack, st.session_state.lang, log_scale), key="rf_growth")
+    log_scale = toggle("rf_log", "receptive_field.log_scale", default=True)  # "log" is the overview's switch
+    chart(_growth(stack, st.session_state.lang, log_scale), key="rf_growth")
     gridding(stack)
     effective(stack)
     on_photo(stack, photo, photo_shape)

@@ -22,7 +22,7 @@ from lessons.parts.models import inference_lock
 from lessons.parts.photo_input import budget_note, pick_photo
 from lessons.parts.quiz import quiz
 from lessons.parts.segment_widgets import Settings, controls, fast_model
-from lessons.parts.ui import header, language, show_error, show_source, t, what_to_notice
+from lessons.parts.ui import chart, header, language, show_error, show_source, t, what_to_notice
 from lessons.parts.weights_choice import choose_weights
 
 LESSON = "segment"
@@ -72,12 +72,12 @@ def results(image: Image.Image, seg: Segmentation, settings: Settings, device: s
     st.caption(t("segment.network_input", width=w, height=h, photo_width=image.width, photo_height=image.height))
     budget_note(seg.plan)
     left, right = st.columns(2)
-    left.plotly_chart(overlay_figure(image, seg, settings.opacity, lang), key="segment_overlay")
-    right.plotly_chart(confidence_figure(seg, lang), key="segment_confidence")
+    chart(overlay_figure(image, seg, settings.opacity, lang), key="segment_overlay", container=left)
+    chart(confidence_figure(seg, lang), key="segment_confidence", container=right)
     left, right = st.columns(2)
     with left:
         st.subheader(t("segment.legend"))
-        st.plotly_chart(legend_figure(class_shares(seg, lang), seg.trained, lang), key="segment_legend")
+        chart(legend_figure(class_shares(seg, lang), seg.trained, lang), key="segment_legend")
     with right:
         timing_panel(seg, device)
         st.subheader(t("segment.downloads"))
@@ -104,8 +104,10 @@ header(LESSON)
 device = st.session_state.get("device", default_device())
 settings = controls(device)
 photo = pick_photo("segment", LESSON)
-if st.session_state.get("segment_photo_source") == "camera":
+if st.session_state.get("segment_src") == "camera":
     st.caption(t("segment.camera_note"))
+if photo is not None:  # the photo at once, before any weights are fetched or the network runs
+    st.image(photo[0], width=240, caption=t("segment.photo_preview", width=photo[0].width, height=photo[0].height))
 weights = choose_weights(settings.name, LESSON)
 if weights == "random":
     st.warning(t("segment.weights.untrained_note"))

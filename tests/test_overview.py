@@ -103,6 +103,6 @@ def test_page_runs_and_reacts(lang: str) -> None:
     assert [m.value for m in at.metric] == [f"{final_size(513, os)} × {final_size(513, os)}" for os in OUTPUT_STRIDES]
     links = at.get("page_link")
     assert len(links) == len(available_lessons()) - 1  # every other lesson that exists, not the page itself
-    at.slider(key="overview_input").set_value(321).run()
+    at.slider(key="input").set_value(321).run()
     assert not at.exception
     assert at.metric[0].value == f"{final_size(321, 32)} × {final_size(321, 32)}"

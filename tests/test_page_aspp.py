@@ -20,11 +20,11 @@ def test_page_runs_with_the_seed_code_and_the_photo_probe(random_weights, lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_muting_a_branch_changes_the_counts_and_muting_none_changes_nothing(random_weights, lang):
     at = open_page("aspp", lang)
-    at.radio(key="aspp_mute").set_value(-1).run()
+    at.radio(key="mute").set_value(-1).run()
     assert [m.value for m in at.metric] == ["0", "0.0%"]
     counts = set()
     for branch in range(5):
-        at.radio(key="aspp_mute").set_value(branch).run()
+        at.radio(key="mute").set_value(branch).run()
         assert not at.exception
         counts.add(at.metric[0].value)
     assert counts != {"0"}
@@ -32,8 +32,8 @@ def test_muting_a_branch_changes_the_counts_and_muting_none_changes_nothing(rand
 
 def test_code_runs_both_modules_at_the_chosen_size(random_weights):
     at = open_page("aspp", "en")
-    at.slider(key="aspp_code_size").set_value(9).run()
-    table = at.dataframe[0].value
+    at.slider(key="size").set_value(9).run()
+    table = at.table[0].value
     assert list(table[text("aspp.col.output", "en")]) == ["(1, 256, 9, 9)"] * 2
     assert list(table[text("aspp.col.bn", "en")]) == [0, 6]
 
@@ -43,5 +43,5 @@ def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
     assert not at.metric  # no photo probe without a model
-    at.toggle(key="aspp_untrained_resnet50").set_value(True).run()
+    at.toggle(key="untrained").set_value(True).run()
     assert not at.exception and len(at.metric) == 2

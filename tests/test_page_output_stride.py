@@ -24,8 +24,8 @@ def test_unit_rates_change_the_dilation_table_and_receptive_field(random_weights
     rf_before = [m.value for m in at.metric]
     table = at.dataframe[-1].value
     assert list(table[text("output_stride.col.rate", lang)].tail(3)) == [2, 4, 8]  # OS 16, Multi_Grid (1, 2, 4)
-    at.selectbox(key="os_mg_r3").set_value(1).run()
-    at.selectbox(key="os_mg_r2").set_value(1).run()
+    at.selectbox(key="r3").set_value(1).run()
+    at.selectbox(key="r2").set_value(1).run()
     assert not at.exception
     table = at.dataframe[-1].value
     assert list(table[text("output_stride.col.rate", lang)].tail(3)) == [1, 2, 2]  # torchvision's convention
@@ -35,7 +35,7 @@ def test_unit_rates_change_the_dilation_table_and_receptive_field(random_weights
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_photo_at_two_output_strides_gives_label_maps(random_weights, lang):
     at = open_page("output_stride", lang)
-    at.multiselect(key="os_photo_strides").set_value([32, 16]).run()
+    at.multiselect(key="strides").set_value([32, 16]).run()
     at.button(key="os_photo_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     labels = [m.label for m in at.metric]
@@ -48,6 +48,6 @@ def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
     assert "os_photo_run" not in [b.key for b in at.button]  # no photo run without a model
-    at.toggle(key="os_untrained_resnet50").set_value(True).run()
+    at.toggle(key="untrained").set_value(True).run()
     assert not at.exception
     assert any(i.value == text("output_stride.weights.untrained_note", "en") for i in at.info)

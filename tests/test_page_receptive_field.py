@@ -27,7 +27,7 @@ def metric(at: AppTest, index: int) -> str:
 
 def pick_preset(at: AppTest, preset: str) -> None:
     # Through session state: AppTest formats radio options outside the script, where the page language is unknown.
-    at.session_state["rf_preset"] = preset
+    at.session_state["preset"] = preset
     at.run()
 
 
@@ -46,7 +46,7 @@ def test_page_runs_and_animates(lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_controls_change_the_numbers(lang):
     at = open_page(lang)
-    at.slider(key="rf_depth").set_value(7).run()
+    at.slider(key="depth").set_value(7).run()
     assert metric(at, 0) == "15 × 15"
     pick_preset(at, "context")
     assert not at.exception and metric(at, 0) == "67 × 67" and metric(at, 2) == "0"
@@ -79,7 +79,7 @@ def test_invalid_custom_stack_shows_a_translated_error(lang, layer_word):
 def test_unit_slider_moves_the_window_and_reruns_fast():
     at = open_page("en")
     before = at.markdown.values
-    slider = at.slider(key="rf_row_300")
+    slider = at.slider(key="row")
     slider.set_value(3)
     start = time.process_time()  # CPU time: wall time on a shared test machine measures the neighbours
     at.run()

@@ -50,7 +50,7 @@ def test_sample_is_segmented(lang, random_weights_folder, monkeypatch):
 def test_upload_is_segmented_and_a_bad_one_explained(lang, random_weights_folder, monkeypatch):
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
     at = open_page("segment", lang)
-    at.radio(key="segment_photo_source").set_value("upload").run()
+    at.radio(key="segment_src").set_value("upload").run()
     at.file_uploader(key="segment_photo_upload").set_value(("photo.png", png(), "image/png")).run()
     assert_result(at, lang)
     caption = text("segment.network_input", lang, width=693, height=520, photo_width=96, photo_height=72)
@@ -81,7 +81,7 @@ def test_offline_explains_and_labels_untrained_output(lang, tmp_path, monkeypatc
         assert str(tmp_path) not in warning  # the server's paths go to its log, not to students
         assert "python -m deeplab_core.weights download mobilenet_v3_large" in warning
         assert not at.get("plotly_chart")  # nothing is shown until untrained weights are chosen
-        at.toggle(key="segment_untrained_mobilenet_v3_large").set_value(True).run()
+        at.toggle(key="untrained").set_value(True).run()
         assert not at.exception
         assert at.error[0].value == text("segment.untrained_banner", lang)
         titles = chart_titles(at)

@@ -44,7 +44,7 @@ def test_formula_slider_changes_the_numbers():
     at = open_page("formula", "en")
     before = [m.value for m in at.metric]
     assert before[:2] == ["3 × 3", "3 × 3"]  # i=7, k=3, d=2: k'=5, o=3, and torch agrees
-    at.slider(key="formula_d").set_value(3).run()
+    at.slider(key="d").set_value(3).run()
     assert [m.value for m in at.metric][:2] == ["1 × 1", "1 × 1"]
     assert at.success and not at.error
 
@@ -52,8 +52,8 @@ def test_formula_slider_changes_the_numbers():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_formula_invalid_combination_shows_a_message_not_a_traceback(lang):
     at = open_page("formula", lang)
-    at.slider(key="formula_i").set_value(5)
-    at.slider(key="formula_d").set_value(8).run()
+    at.slider(key="i").set_value(5)
+    at.slider(key="d").set_value(8).run()
     assert not at.exception
     assert at.error[0].value == text("errors.conv.too_large", lang, effective=17, padded=5, needed=6)
     # The formula and PyTorch agree that it is impossible.
@@ -62,11 +62,11 @@ def test_formula_invalid_combination_shows_a_message_not_a_traceback(lang):
 
 def test_formula_same_padding_switch():
     at = open_page("formula", "en")
-    at.slider(key="formula_i").set_value(9)
-    at.toggle(key="formula_same").set_value(True).run()
+    at.slider(key="i").set_value(9)
+    at.toggle(key="same").set_value(True).run()
     metrics = [m.value for m in at.metric]
     assert metrics[0] == "2" and metrics[1:3] == ["9 × 9", "9 × 9"]  # p = d(k-1)/2 = 2 keeps 9 → 9
-    at.slider(key="formula_k").set_value(4).run()  # k'=7 at d=2: odd, p=3
+    at.slider(key="k").set_value(4).run()  # k'=7 at d=2: odd, p=3
     assert [m.value for m in at.metric][0] == "3"
-    at.slider(key="formula_d").set_value(1).run()  # k'=4: even, no symmetric padding
+    at.slider(key="d").set_value(1).run()  # k'=4: even, no symmetric padding
     assert at.warning and not at.exception

@@ -17,7 +17,7 @@ from deeplab_core.images import load_image
 from deeplab_core.nets.budget import InputPlan
 from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
-from lessons.parts.ui import choice, labels_now, language, show_error, t
+from lessons.parts.ui import choice, language, selectbox, show_error, t
 from lessons.parts.weights_choice import choose_weights
 
 SOURCES = ["sample", "upload", "camera"]
@@ -30,14 +30,9 @@ def _sample(name: str) -> Image.Image:
 
 def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
     """The chosen photo and a key that identifies it (sample name or the upload's digest); None until there is one."""
-    source = choice(f"{prefix}_photo_source", f"{ns}.photo.source", SOURCES, format_key=f"{ns}.photo.source_name")
-    if source == "sample":
-        name = st.selectbox(
-            t(f"{ns}.photo.sample"),
-            list(SAMPLES),
-            key=f"{prefix}_photo_sample",
-            format_func=labels_now(SAMPLES, lambda n: SAMPLES[n].label(language())),
-        )
+    source = choice(f"{prefix}_src", f"{ns}.photo.source", SOURCES, format_key=f"{ns}.photo.source_name")
+    if source == "sample":  # the link holds ?<prefix>_src=… and ?<prefix>_photo=…; uploads stay in the browser
+        name = selectbox(f"{prefix}_photo", f"{ns}.photo.sample", SAMPLES, label=lambda n: SAMPLES[n].label(language()))
         return _sample(name), f"sample:{name}"
     if source == "upload":
         file = st.file_uploader(

@@ -9,7 +9,7 @@ import streamlit as st
 from deeplab_core.config import MODEL_NAMES, MULTI_GRID, RESOLUTIONS
 from deeplab_core.nets.fast_inference import inference_copy
 from lessons.parts.models import get_model
-from lessons.parts.ui import t
+from lessons.parts.ui import choice, float_slider, selectbox, toggle
 
 
 @dataclass(frozen=True)
@@ -22,33 +22,34 @@ class Settings:
 
 
 def controls(device: str) -> Settings:
-    cols = st.columns([2, 2, 1, 1])
+    cols = st.columns([2, 2, 1])
     default = MODEL_NAMES.index("resnet101" if device == "cuda" else "mobilenet_v3_large")
-    names = {n: t(f"segment.model_name.{n}") for n in MODEL_NAMES}  # bound now: AppTest formats outside a run
-    name = cols[0].selectbox(
-        t("segment.model"),
+    name = selectbox(
+        "model",
+        "segment.model",
         MODEL_NAMES,
-        index=default,
-        key="segment_model",
-        format_func=names.get,
-        help=t("segment.model_help"),
+        format_key="segment.model_name",
+        default=default,
+        help_key="segment.model_help",
+        container=cols[0],
     )
-    short_side = cols[1].radio(
-        t("segment.resolution"),
+    short_side = choice(
+        "res",
+        "segment.resolution",
         RESOLUTIONS,
-        index=RESOLUTIONS.index(520),
-        key="segment_resolution",
-        horizontal=True,
-        help=t("segment.resolution_help"),
+        default=RESOLUTIONS.index(520),
+        help_key="segment.resolution_help",
+        container=cols[1],
     )
     output_stride, multi_grid = None, (1, 1, 1)
     if name != "mobilenet_v3_large":
-        output_stride = cols[2].radio(
-            t("segment.output_stride"), (8, 16), key="segment_os", horizontal=True, help=t("segment.output_stride_help")
+        output_stride = choice(
+            "stride", "segment.output_stride", (8, 16), help_key="segment.output_stride_help", container=cols[2]
         )
-        if cols[3].toggle(t("segment.multi_grid"), key="segment_mg", help=t("segment.multi_grid_help")):
+        # on its own row: in a narrow column the switch's label was cut off
+        if toggle("mg", "segment.multi_grid", help_key="segment.multi_grid_help"):
             multi_grid = MULTI_GRID
-    opacity = st.slider(t("segment.opacity"), 0.0, 1.0, 0.6, 0.05, key="segment_opacity")
+    opacity = float_slider("opacity", "segment.opacity", 0.0, 1.0, 0.6, 0.05)
     return Settings(name, int(short_side), output_stride, multi_grid, float(opacity))
 
 

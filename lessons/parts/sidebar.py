@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from deeplab_core import i18n
-from lessons.parts.ui import t
+from lessons.parts.ui import BOUND, PROJECTOR, relabel_choices, t
 from lessons.parts.warmup import torch_ready
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
@@ -22,9 +22,24 @@ def choose_language() -> str:
             or i18n.normalise_language(getattr(st.context, "locale", None))
             or i18n.DEFAULT_LANGUAGE
         )
-    st.sidebar.radio("Language / 语言", i18n.LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.get, horizontal=True)
-    st.query_params["lang"] = st.session_state.lang  # keeps the choice across a refresh and in shared links
+    st.sidebar.radio(
+        "Language / 语言",
+        i18n.LANGUAGES,
+        key="lang",
+        format_func=LANGUAGE_NAMES.get,
+        horizontal=True,
+        on_change=relabel_choices,  # translated choices in the URL follow the language
+    )
+    if st.query_params.get("lang") != st.session_state.lang:  # keeps the choice across a refresh and in links
+        # written only when it differs: each write sends the whole query string back to the browser
+        st.query_params["lang"] = st.session_state.lang
     return st.session_state.lang
+
+
+def projector_toggle() -> bool:
+    """Projector mode for a class (also ?projector=true in a link): big dark chart text, thick lines, long prose
+    folded (lessons.parts.ui.chart and section)."""
+    return bool(st.sidebar.toggle(t("common.projector"), key=PROJECTOR, help=t("common.projector_help"), **BOUND))
 
 
 def compute_box() -> str | None:

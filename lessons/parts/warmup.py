@@ -130,10 +130,13 @@ def torch_ready() -> bool:
 def prepare(path: Path, timeout: float = 300) -> None:
     """Before the page at `path` runs: warm up once; a page that needs torch waits for it behind a note."""
     warm_up()
+    # One placeholder on every run, warm or cold: an element that is there only on the cold run shifts the page's
+    # elements by one on the next run, the browser remounts them, and Streamlit 1.67 then drops the URL binding
+    # of every bound widget (the address bar stops following the controls).
+    note = st.empty()
     if needs_torch(path) and not _heavy_done.is_set():
         _heavy_wanted.set()
         start_background()
-        note = st.empty()  # drawn at once (a spinner is only drawn after a delay)
-        note.info(t("serving.warming"), icon=":material/hourglass_top:")
+        note.info(t("serving.warming"), icon=":material/hourglass_top:")  # drawn at once (unlike a spinner)
         _heavy_done.wait(timeout)
         note.empty()

@@ -19,6 +19,7 @@ from lessons.parts.ui import t
 
 MIB = 2**20
 log = logging.getLogger(__name__)
+UNTRAINED, ACCEPTED = "untrained", "untrained_accepted"  # the switch, and the session's decision it records
 FAILED = "weights_download_failed"  # session state: model name -> (key, values) of the failed download's error
 
 
@@ -43,8 +44,18 @@ def _download_with_progress(name: str) -> None:
         bar.empty()
 
 
+def _keep_decision() -> None:
+    st.session_state[ACCEPTED] = st.session_state[UNTRAINED]
+
+
 def _offer_untrained(name: str, prefix: str) -> str | None:
-    use = st.toggle(t("weights.use_untrained"), key=f"{prefix}_untrained_{name}", help=t("weights.use_untrained_help"))
+    """One decision per session: accepting untrained weights once holds for every model on every page (the
+    switch is shown again on each, already set, so it can be taken back)."""
+    if ACCEPTED in st.session_state:
+        st.session_state[UNTRAINED] = st.session_state[ACCEPTED]  # the widget on this page starts from the decision
+    use = st.toggle(
+        t("weights.use_untrained"), key=UNTRAINED, help=t("weights.use_untrained_help"), on_change=_keep_decision
+    )
     return "random" if use else None
 
 

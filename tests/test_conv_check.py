@@ -9,9 +9,7 @@ from deeplab_core.maths.dilation import conv_output_size
 
 
 @settings(max_examples=80, deadline=None)
-@given(
-    i=st.integers(1, 20), k=st.integers(1, 5), s=st.integers(1, 3), p=st.integers(0, 4), d=st.integers(1, 5)
-)
+@given(i=st.integers(1, 20), k=st.integers(1, 5), s=st.integers(1, 3), p=st.integers(0, 4), d=st.integers(1, 5))
 def test_the_formula_and_torch_agree_everywhere(i, k, s, p, d):
     try:
         o = conv_output_size(i, k, stride=s, padding=p, dilation=d)

@@ -100,7 +100,13 @@ def test_an_interrupted_download_leaves_no_partial_file(hub, monkeypatch, interr
 
     with pytest.raises(interrupt):
         weights.download(NAME, leave_the_page)
-    assert leftovers(hub) == [] and not weights.is_cached(NAME)
+    # The transfer thread may have finished before the page was left (three chunks arrive at once here): then the
+    # complete, checked file may stay. What must never stay is a partial file.
+    left = leftovers(hub)
+    assert not any(name.endswith(".partial") for name in left)
+    assert left == [] or (
+        left == [weights.cached_path(NAME).name] and weights.cached_path(NAME).read_bytes() == PAYLOAD
+    )
 
 
 def test_a_checksum_mismatch_deletes_the_file_and_says_so(hub, monkeypatch):

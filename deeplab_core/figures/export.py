@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from deeplab_core.figures.formula import CELL_COLOURS, MAX_FRAMES, OUTPUT_COLOURS, padded_cells
-from deeplab_core.figures.receptive_field import COUNT_SCALE, GRID_BACKGROUND
+from deeplab_core.figures.receptive_field import COUNT_SCALE, GRID_BACKGROUND, frame_title
 from deeplab_core.figures.style import HOLE_COLOUR
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
@@ -99,10 +99,6 @@ def formula_frames(geom: ConvGeometry, lang: str) -> Frames:
     return Frames(tuple(frames), tuple(zip(CELL_COLOURS, names, strict=True)), lang)
 
 
-def _layer_label(layer: ConvLayer) -> str:
-    return f"{layer.kernel_size}×{layer.kernel_size}, s={layer.stride}, d={layer.dilation}"
-
-
 def growth_taps(layers: Sequence[ConvLayer], depth: int) -> np.ndarray:
     """1-D positions, on the final field's grid, of the taps layer `depth` (1-based) reads around the centre."""
     records = receptive_field(layers)
@@ -132,14 +128,7 @@ def growth_frames(layers: Sequence[ConvLayer], lang: str) -> Frames:
         offset = (size - len(paths)) // 2
         image[offset : offset + len(paths), offset : offset + len(paths)] = block
         taps = growth_taps(layers, depth)
-        title = text(
-            "receptive_field.fig.frame_title",
-            lang,
-            layer=depth,
-            spec=_layer_label(layer),
-            size=record.size,
-            holes=int((paths == 0).sum()),
-        )
+        title = frame_title(depth, layer, record.size, paths, lang)
         marks = tuple((float(y), float(x)) for y in taps for x in taps)
         frames.append(Frame(title, (Panel("", image, marks),)))
     names = [text(f"export.legend.{k}", lang) for k in ("paths", "hole", "taps")]

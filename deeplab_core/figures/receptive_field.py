@@ -57,6 +57,13 @@ def _grid_traces(paths: np.ndarray, size: int) -> list[go.Heatmap]:
     ]
 
 
+def frame_title(depth: int, layer: ConvLayer, size: int, paths: np.ndarray, lang: str) -> str:
+    """The title of the growth animation's frame after layer `depth`: the layer, the field's size, its holes."""
+    spec = _layer_label(layer)
+    holes = int((paths == 0).sum())
+    return text("receptive_field.fig.frame_title", lang, layer=depth, spec=spec, size=size, holes=holes)
+
+
 def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
     """One frame per layer: the receptive field of a unit after that layer, and the taps that layer reads.
 
@@ -80,14 +87,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
             _validate=False,
             marker=dict(symbol="circle-open", size=9, color="#f5b700", line=dict(width=2)),
         )
-        title = text(
-            "receptive_field.fig.frame_title",
-            lang,
-            layer=depth,
-            spec=_layer_label(layer),
-            size=record.size,
-            holes=int((paths == 0).sum()),
-        )
+        title = frame_title(depth, layer, record.size, paths, lang)
         frames.append(
             {
                 "data": [trace.to_plotly_json() for trace in (*_grid_traces(paths, size), marks)],

@@ -4,8 +4,9 @@ import streamlit as st
 
 from lessons import available_lessons
 from lessons.parts.sidebar import choose_language, compute_box, projector_toggle
-from lessons.parts.ui import nav_title, view_tools
+from lessons.parts.ui import nav_title
 from lessons.parts.warmup import prepare, start_background
+from lessons.parts.widgets import view_tools
 
 st.set_page_config(page_title="Atrous Lab", page_icon=":material/blur_on:", layout="wide")
 

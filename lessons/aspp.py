@@ -32,18 +32,8 @@ from lessons import COURSE
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, budget_note, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import (
-    chart,
-    choice,
-    header,
-    int_slider,
-    language,
-    section,
-    show_error,
-    show_source,
-    t,
-    what_to_notice,
-)
+from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.widgets import choice, int_slider
 
 LESSON = "aspp"
 SHORT_SIDES = (257, 385, 513)

@@ -21,18 +21,8 @@ from deeplab_core.nets.model import architecture
 from deeplab_core.nets.workload import TooHeavyError, Work
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import budget_note, network, pick_photo
-from lessons.parts.ui import (
-    chart,
-    choice,
-    header,
-    int_slider,
-    language,
-    section,
-    show_error,
-    show_source,
-    t,
-    what_to_notice,
-)
+from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.widgets import choice, int_slider
 
 LESSON = "deeplab_v1_v2"
 SIZES = (513, 321)  # DeepLab's evaluation and training crops

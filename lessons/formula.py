@@ -14,7 +14,8 @@ from deeplab_core.maths.dilation import (
 )
 from lessons.parts.export import export_formula
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, header, int_slider, section, show_error, show_source, t, toggle, what_to_notice
+from lessons.parts.ui import chart, header, section, show_error, show_source, t, what_to_notice
+from lessons.parts.widgets import int_slider, toggle
 
 LESSON = "formula"
 

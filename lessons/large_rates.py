@@ -19,7 +19,8 @@ from deeplab_core.maths.valid_weights import (
 )
 from lessons import COURSE
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, choice, header, int_slider, section, show_source, t, toggle, what_to_notice
+from lessons.parts.ui import chart, header, section, show_source, t, what_to_notice
+from lessons.parts.widgets import choice, int_slider, toggle
 
 LESSON = "large_rates"
 INPUT_SIZE = CROP_SIZE

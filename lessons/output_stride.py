@@ -23,19 +23,8 @@ from deeplab_core.nets.workload import Work
 from lessons.parts.models import get_model, inference_lock
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import (
-    chart,
-    choice,
-    header,
-    language,
-    multiselect,
-    section,
-    selectbox,
-    show_error,
-    show_source,
-    t,
-    what_to_notice,
-)
+from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.widgets import choice, multiselect, selectbox
 
 LESSON = "output_stride"
 INPUT = CROP_SIZE  # 17, 33 and 65 cells at output stride 32, 16 and 8

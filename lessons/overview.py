@@ -7,7 +7,8 @@ from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_fig
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, header, int_slider, language, section, show_source, t, toggle, what_to_notice
+from lessons.parts.ui import chart, header, language, section, show_source, t, what_to_notice
+from lessons.parts.widgets import int_slider, toggle
 
 LESSON = "overview"
 OBJECT_WIDTHS = (8, 16, 32, 64, 128, 256, 512)  # pixels: from a distant sign to a car that fills the frame

@@ -30,18 +30,8 @@ from deeplab_core.maths.receptive_field import (
 from deeplab_core.samples import load_sample
 from lessons.parts.export import export_growth
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import (
-    chart,
-    choice,
-    header,
-    int_slider,
-    section,
-    show_error,
-    show_source,
-    t,
-    toggle,
-    what_to_notice,
-)
+from lessons.parts.ui import chart, header, section, show_error, show_source, t, what_to_notice
+from lessons.parts.widgets import choice, int_slider, toggle
 
 LESSON = "receptive_field"
 PRESETS = {

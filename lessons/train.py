@@ -20,18 +20,8 @@ from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig,
 from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
 from lessons.parts.lab_jobs import JobView, registry
 from lessons.parts.models import inference_queue
-from lessons.parts.ui import (
-    chart,
-    header,
-    int_slider,
-    language,
-    multiselect,
-    section,
-    show_error,
-    show_source,
-    t,
-    what_to_notice,
-)
+from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.widgets import int_slider, multiselect
 
 LESSON = "train"
 STEPS_MAX = 400  # one request's bound: a student cannot hold the classroom server for long

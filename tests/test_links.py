@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.samples import SAMPLES
 from lessons import available_lessons
-from lessons.parts.ui import VIEW_KEYS
+from lessons.parts.widgets import VIEW_KEYS
 from tests.apptest_support import open_page
 from tests.paths import ROOT
 

@@ -17,8 +17,9 @@ from deeplab_core.images import load_image
 from deeplab_core.nets.budget import InputPlan
 from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
-from lessons.parts.ui import choice, language, selectbox, show_error, t
+from lessons.parts.ui import language, show_error, t
 from lessons.parts.weights_choice import choose_weights
+from lessons.parts.widgets import choice, selectbox
 
 SOURCES = ["sample", "upload", "camera"]
 

@@ -12,7 +12,8 @@ import random
 import streamlit as st
 
 from deeplab_core import quiz as core
-from lessons.parts.ui import labels_now, language, t
+from lessons.parts.ui import language, t
+from lessons.parts.widgets import labels_now
 
 SEEDS = "q_seeds"  # session state: {lesson: seed}
 

@@ -9,7 +9,7 @@ import streamlit as st
 from deeplab_core.config import MODEL_NAMES, MULTI_GRID, RESOLUTIONS
 from deeplab_core.nets.fast_inference import inference_copy
 from lessons.parts.models import get_model
-from lessons.parts.ui import choice, float_slider, selectbox, toggle
+from lessons.parts.widgets import choice, float_slider, selectbox, toggle
 
 
 @dataclass(frozen=True)

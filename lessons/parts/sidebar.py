@@ -8,8 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 from deeplab_core import i18n
-from lessons.parts.ui import BOUND, PROJECTOR, relabel_choices, t
+from lessons.parts.ui import PROJECTOR, t
 from lessons.parts.warmup import torch_ready
+from lessons.parts.widgets import BOUND, relabel_choices
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 

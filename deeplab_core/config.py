@@ -27,7 +27,7 @@ CROP_SIZE = 513  # DeepLabv3's training and evaluation crop (§4): 17, 33 and 65
 TORCHVISION_RESIZE = 520  # torchvision's preset resizes the short side to 520
 RESOLUTIONS: tuple[int, ...] = (320, 520, 720)  # short sides the segment lesson offers
 
-# The pixel budget of every network input (deeplab_core.nets.budget): whatever a photo's shape, the network sees at
+# The pixel budget of every network input (deeplab_core.budget): whatever a photo's shape, the network sees at
 # most as many pixels as a 1:BUDGET_ASPECT photo at the chosen short side; beyond 1:MAX_ASPECT it is refused before
 # any work (a 20000×1 strip would otherwise become a 520×10,400,000 input).
 BUDGET_ASPECT = 4

@@ -14,8 +14,8 @@ import re
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from deeplab_core.budget import PhotoShapeError
 from deeplab_core.errors import LabError
-from deeplab_core.nets.budget import PhotoShapeError
 
 # Only these decoders run on uploads: fewer plugins, less attack surface (EPS would even start Ghostscript).
 FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # JPEG also opens MPO (multi-picture)
@@ -121,7 +121,7 @@ def load_image(
     """Decode `data` (JPEG, PNG, WebP, BMP, GIF's first frame, TIFF) into an upright RGB image.
 
     Images over `max_pixels` are refused before any pixel is decoded, and so are images longer than 1:`max_aspect`
-    when it is given (pages pass the networks' limit, deeplab_core.nets.budget: PhotoShapeError); larger sides than
+    when it is given (pages pass the networks' limit, deeplab_core.budget: PhotoShapeError); larger sides than
     `max_side` are scaled down, aspect kept (None keeps the full size). Raises ImageLoadError or PhotoShapeError.
     """
     data = bytes(data)

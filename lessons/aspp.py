@@ -5,8 +5,8 @@ import inspect
 import streamlit as st
 
 from deeplab_core import prose_values
+from deeplab_core.budget import plan_input
 from deeplab_core.config import MODEL_NAMES
-from deeplab_core.errors import LabError
 from deeplab_core.figures.aspp import (
     ablation_figure,
     aspp_diagram,
@@ -25,14 +25,14 @@ from deeplab_core.nets.aspp_probe import (
     projection_shares,
     run_both,
 )
-from deeplab_core.nets.budget import plan_input
 from deeplab_core.nets.model import architecture
 from deeplab_core.nets.workload import Work
 from lessons import COURSE
-from lessons.parts.models import get_model, inference_lock
+from lessons.parts.models import get_model
 from lessons.parts.photo_input import ModelChoice, budget_note, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.runner import run_job
+from lessons.parts.ui import chart, header, language, section, show_source, t, what_to_notice
 from lessons.parts.widgets import choice, int_slider
 
 LESSON = "aspp"
@@ -99,21 +99,20 @@ def on_photo(chosen: ModelChoice | None) -> None:
     default = 0 if chosen.device == "cpu" else 2
     short = choice("short", "aspp.short_side", SHORT_SIDES, default=default, help_key="aspp.short_side_help")
     key = (chosen, photo_key, short)
-    stored = st.session_state.get("aspp_probe")
-    try:
-        plan = plan_input(image.width, image.height, short)  # the pixel budget; refuses beyond 1:16
-        if stored is None or stored[0] != key:
-            model = get_model(chosen.name, chosen.weights, chosen.device)
-            work = [Work(chosen.name, None, *plan.size)]
-            with st.spinner(t("aspp.running")), inference_lock(chosen.device, work):
-                x, photo = network_input(image, model.spec, short, model.device)
-                seen = probe(model.net, x)
-            st.session_state.aspp_probe = stored = (key, photo, seen)
-    except LabError as exc:
-        show_error(exc)
+
+    def work() -> list[Work]:
+        return [Work(chosen.name, None, *plan_input(image.width, image.height, short).size)]  # refuses beyond 1:16
+
+    def job() -> tuple:
+        model = get_model(chosen.name, chosen.weights, chosen.device)
+        x, photo = network_input(image, model.spec, short, model.device)
+        return photo, probe(model.net, x)
+
+    done = run_job("aspp_probe", key, job, work=work, device=chosen.device, spinner=t("aspp.running"))
+    if done is None:
         return
-    budget_note(plan)
-    _, photo, seen = stored
+    budget_note(plan_input(image.width, image.height, short))
+    photo, seen = done
     if not chosen.trained:
         st.warning(t("aspp.untrained_photo"))
     st.caption(
@@ -136,7 +135,7 @@ def on_photo(chosen: ModelChoice | None) -> None:
         shares_figure(views, projection_shares(model.net.classifier[0], seen.branches), language()), key="aspp_shares"
     )
     st.caption(t("aspp.shares_caption"))
-    ablation(chosen, photo, seen, views)
+    ablation(chosen, key, photo, seen, views)
 
 
 @st.fragment
@@ -151,7 +150,7 @@ def strongest(views) -> None:
 
 
 @st.fragment
-def ablation(chosen: ModelChoice, photo, seen, views) -> None:
+def ablation(chosen: ModelChoice, probe_key: tuple, photo, seen, views) -> None:
     section(LESSON, "ablation")
     mute = choice(
         "mute",
@@ -161,8 +160,10 @@ def ablation(chosen: ModelChoice, photo, seen, views) -> None:
         default=5,
     )
     model = get_model(chosen.name, chosen.weights, chosen.device)
-    with inference_lock():
-        result = ablate(model.net, seen, () if mute < 0 else (mute,))
+    muted = () if mute < 0 else (mute,)
+    result = run_job("aspp_ablation", (probe_key, muted), lambda: ablate(model.net, seen, muted), device=chosen.device)
+    if result is None:
+        return
     cols = st.columns(2)
     cols[0].metric(t("aspp.changed_pixels"), f"{result.changed_pixels:,}")
     cols[1].metric(t("aspp.changed_share"), f"{result.changed_fraction:.1%}")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from deeplab_core.budget import fit_photo
 from deeplab_core.config import ASPP_RATES as V3_ASPP_RATES
-from deeplab_core.config import CPU_JOB_GMACS, MODEL_NAMES, TRAIN_OUTPUT_STRIDE
+from deeplab_core.config import MODEL_NAMES, TRAIN_OUTPUT_STRIDE
 from deeplab_core.errors import LabError
 from deeplab_core.facts import fact, source
 from deeplab_core.figures.aspp import aspp_diagram
@@ -13,14 +14,14 @@ from deeplab_core.maths.crf import CrfSettings, crf_trace, dense_crf_steps
 from deeplab_core.maths.crf_scene import constructed_scene, mean_iou
 from deeplab_core.nets import v1_inspect
 from deeplab_core.nets.aspp_probe import describe_aspp
-from deeplab_core.nets.budget import fit_photo
 from deeplab_core.nets.crf_input import photo_crf
 from deeplab_core.nets.deeplab_v1 import CONV5_RATE, OUTPUT_STRIDE, V1_VARIANTS, VARIANTS, build_v1, vgg16_cache_path
 from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2, score_shape
 from deeplab_core.nets.model import architecture
-from deeplab_core.nets.workload import TooHeavyError, Work
-from lessons.parts.models import get_model, inference_lock
+from deeplab_core.nets.workload import CountedWork, Work
+from lessons.parts.models import get_model
 from lessons.parts.photo_input import budget_note, network, pick_photo
+from lessons.parts.runner import run_job
 from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
 from lessons.parts.widgets import choice, int_slider
 
@@ -95,6 +96,11 @@ def variants_table() -> None:
     )
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _macs(key: str, size: int) -> int:
+    return v1_inspect.macs(build_v1(key, device="meta").net, size)
+
+
 @st.cache_resource(max_entries=1, show_spinner=False)
 def _timed_model(key: str, device: str):
     return build_v1(key, device=device)
@@ -107,20 +113,23 @@ def timing() -> None:
     key = choice("dl_time_variant", "deeplab_v1_v2.stage_variant", names, label=_name, default=3, container=cols[0])
     size = choice("dl_time_size", "deeplab_v1_v2.time_size", list(TIMING_SIZES), container=cols[1])
     device = st.session_state.get("device", "cpu")
-    if not st.button(t("deeplab_v1_v2.time_button"), key="dl_time"):
+    pressed = st.button(t("deeplab_v1_v2.time_button"), key="dl_time")
+
+    def job() -> tuple[str, float]:
+        model = _timed_model(key, device)
+        return model.backbone, v1_inspect.forward_seconds(model.net, size)
+
+    def work() -> list[CountedWork]:  # counted only when the button asks
+        return [CountedWork(_macs(key, size))]
+
+    spinner = t("deeplab_v1_v2.timing")
+    timed = run_job("dl_timed", (key, size, device), job, work=work, device=device, spinner=spinner, when=pressed)
+    if timed is None:
         return
-    try:
-        gmacs = v1_inspect.macs(build_v1(key, device="meta").net, size) / 1e9
-        if device == "cpu" and gmacs > CPU_JOB_GMACS:
-            raise TooHeavyError(gmacs, CPU_JOB_GMACS)
-        with st.spinner(t("deeplab_v1_v2.timing")), inference_lock(device):
-            model = _timed_model(key, device)
-            seconds = v1_inspect.forward_seconds(model.net, size)
-    except LabError as exc:
-        show_error(exc)
-        return
+    backbone_kind, seconds = timed
+    gmacs = _macs(key, size) / 1e9
     st.metric(t("deeplab_v1_v2.forward_time", name=VARIANTS[key].name, size=size), f"{seconds * 1e3:.0f} ms")
-    backbone = t(f"deeplab_v1_v2.backbone.{model.backbone}", file=vgg16_cache_path().name)
+    backbone = t(f"deeplab_v1_v2.backbone.{backbone_kind}", file=vgg16_cache_path().name)
     st.caption(t("deeplab_v1_v2.time_caption", gmacs=f"{gmacs:.0f}", device=device, backbone=backbone))
 
 
@@ -201,8 +210,11 @@ def crf_demo(settings: CrfSettings) -> None:
     )
     if kind == "constructed":
         section(LESSON, "constructed")
-        with inference_lock():  # the CRF sets the CPU's thread count while it runs: one job at a time
-            scene, trace = _constructed(settings)
+        # the CRF sets the CPU's thread count while it runs: it takes its turn like a network
+        done = run_job("dl_constructed", settings, lambda: _constructed(settings))
+        if done is None:
+            return
+        scene, trace = done
         photo, truth = scene.image, scene.truth
         names = [t(f"deeplab_v1_v2.scene.{n}") for n in SCENE_NAMES]
     else:
@@ -215,29 +227,22 @@ def crf_demo(settings: CrfSettings) -> None:
         image, photo_key = picked
         try:
             small, plan = fit_photo(image, CRF_SHORT_SIDE)
-            key = (chosen, photo_key, settings)
-            stored = st.session_state.get("dl_photo_crf")
-            if stored is None or stored[0] != key:
-                model = get_model(chosen.name, chosen.weights, chosen.device)
-                with (
-                    st.spinner(t("deeplab_v1_v2.running")),
-                    inference_lock(chosen.device, [Work(chosen.name, None, *plan.size)]),
-                ):
-                    st.session_state.dl_photo_crf = stored = (
-                        key,
-                        photo_crf(model, small, settings),
-                        model.spec.categories,
-                    )
         except LabError as exc:
             show_error(exc)
+            return
+        model = get_model(chosen.name, chosen.weights, chosen.device)
+        done = run_job(
+            "dl_photo_crf", (chosen, photo_key, settings), lambda: photo_crf(model, small, settings),
+            work=[Work(chosen.name, None, *plan.size)], device=chosen.device, spinner=t("deeplab_v1_v2.running"),
+        )  # fmt: skip
+        if done is None:
             return
         budget_note(plan)
         st.caption(t("deeplab_v1_v2.crf_budget", w=plan.size[1], h=plan.size[0]))
         if not chosen.trained:
             st.warning(t("deeplab_v1_v2.untrained_unary"))
-        _, trace, categories = stored
-        photo, truth = small, None
-        names = [class_name(c, language()) for c in categories]
+        trace, photo, truth = done, small, None
+        names = [class_name(c, language()) for c in model.spec.categories]
     step = int_slider("dl_step", "deeplab_v1_v2.step", 0, settings.iterations, 1)
     chart(crf_steps_figure(photo, trace, names, step, language(), truth), "dl_crf_steps")
     cols = st.columns(3)

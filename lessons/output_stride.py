@@ -3,7 +3,6 @@
 import streamlit as st
 
 from deeplab_core.config import CROP_SIZE, OUTPUT_STRIDES, RESNETS, TRAIN_OUTPUT_STRIDE
-from deeplab_core.errors import LabError
 from deeplab_core.figures.output_stride import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
 from deeplab_core.nets.cost import Cost, Latency, count_cost, measure_latency
 from deeplab_core.nets.inspection import (
@@ -20,10 +19,11 @@ from deeplab_core.nets.model import architecture
 from deeplab_core.nets.network_rf import multi_grid_check, network_field
 from deeplab_core.nets.wiring import stage_rates
 from deeplab_core.nets.workload import Work
-from lessons.parts.models import get_model, inference_lock
+from lessons.parts.models import get_model
 from lessons.parts.photo_input import ModelChoice, network, pick_photo
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
+from lessons.parts.runner import run_job
+from lessons.parts.ui import chart, header, language, section, show_source, t, what_to_notice
 from lessons.parts.widgets import choice, multiselect, selectbox
 
 LESSON = "output_stride"
@@ -82,21 +82,21 @@ def photo(chosen: ModelChoice | None) -> None:
         "strides", "output_stride.strides", STRIDES, default=[16, 8], label=lambda s: t("output_stride.fig.os", os=s)
     )
     request = (chosen, photo_key, tuple(sorted(strides, reverse=True)))
-    if st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides):
+    pressed = st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides)
+
+    def job() -> tuple:
         square = square_photo(image, INPUT)  # always INPUT × INPUT: within the pixel budget whatever the photo
-        work = [Work(chosen.name, os_, INPUT, INPUT) for os_ in request[2]]
-        try:
-            with st.spinner(t("output_stride.running")), inference_lock(chosen.device, work):
-                maps = [labels_on_grid(_model_at(chosen, os_), square) for os_ in request[2]]
-        except LabError as exc:
-            show_error(exc)
-            return
-        st.session_state.os_photo_result = (request, square, maps)
-    stored = st.session_state.get("os_photo_result")
-    if stored is None or stored[0] != request:
+        return square, [labels_on_grid(_model_at(chosen, os_), square) for os_ in request[2]]
+
+    work = [Work(chosen.name, os_, INPUT, INPUT) for os_ in request[2]]
+    done = run_job(
+        "os_photo_result", request, job, work=work, device=chosen.device, spinner=t("output_stride.running"),
+        when=pressed, force=pressed,
+    )  # fmt: skip
+    if done is None:
         st.caption(t("output_stride.photo_hint"))
         return
-    _, square, maps = stored
+    square, maps = done
     chart(
         label_maps_figure(square, [(m.output_stride, m.grid, m.labels) for m in maps], language()), key="os_label_maps"
     )
@@ -146,24 +146,23 @@ def latency(chosen: ModelChoice | None) -> None:
         "latency", "output_stride.latency_size", LATENCY_SIZES, default=1, help_key="output_stride.latency_size_help"
     )
     key = (chosen, size)
-    if st.button(
+    pressed = st.button(
         t("output_stride.latency_run", name=chosen.name, size=size, device=chosen.device), key="os_latency_run"
-    ):
-        results: dict[int, Latency] = {}
-        work = [Work(chosen.name, os_, size, size, passes=1 + REPEATS) for os_ in STRIDES]  # a warm-up + repeats
-        try:  # on a CPU, ResNet-101 at 513 is refused: it would hold the shared queue for half a minute
-            with st.spinner(t("output_stride.running")), inference_lock(chosen.device, work):
-                for os_ in STRIDES:
-                    results[os_] = measure_latency(_model_at(chosen, os_), size, repeats=REPEATS, warmup=1)
-        except LabError as exc:
-            show_error(exc)
-            return
-        st.session_state.os_latency = (key, results)
-    stored = st.session_state.get("os_latency")
-    if stored is None or stored[0] != key:
+    )
+
+    def job() -> dict[int, Latency]:
+        return {os_: measure_latency(_model_at(chosen, os_), size, repeats=REPEATS, warmup=1) for os_ in STRIDES}
+
+    work = [Work(chosen.name, os_, size, size, passes=1 + REPEATS) for os_ in STRIDES]  # a warm-up + repeats
+    # on a CPU, ResNet-101 at 513 is refused: it would hold the shared queue for half a minute
+    latencies = run_job(
+        "os_latency", key, job, work=work, device=chosen.device, spinner=t("output_stride.running"),
+        when=pressed, force=pressed,
+    )  # fmt: skip
+    if latencies is None:
         return
     cols = st.columns(len(STRIDES))
-    for col, (os_, result) in zip(cols, stored[1].items(), strict=True):
+    for col, (os_, result) in zip(cols, latencies.items(), strict=True):
         col.metric(
             t("output_stride.fig.os", os=os_),
             f"{result.median_s * 1e3:,.0f} ms",

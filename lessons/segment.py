@@ -3,7 +3,7 @@
 import streamlit as st
 from PIL import Image
 
-from deeplab_core.errors import LabError
+from deeplab_core.budget import plan_input
 from deeplab_core.figures.segment import (
     class_shares,
     confidence_figure,
@@ -13,20 +13,19 @@ from deeplab_core.figures.segment import (
     overlay_figure,
     png_bytes,
 )
-from deeplab_core.nets.budget import plan_input
 from deeplab_core.nets.device import default_device, describe_device
 from deeplab_core.nets.fast_inference import fuse_batchnorm
 from deeplab_core.nets.segmentation import Segmentation, segment, top1
 from deeplab_core.nets.workload import Work
-from lessons.parts.models import inference_lock
 from lessons.parts.photo_input import budget_note, pick_photo
 from lessons.parts.quiz import quiz
+from lessons.parts.runner import run_job
 from lessons.parts.segment_widgets import Settings, controls, fast_model
-from lessons.parts.ui import chart, header, language, show_error, show_source, t, what_to_notice
+from lessons.parts.ui import chart, header, language, show_source, t, what_to_notice
 from lessons.parts.weights_choice import choose_weights
 
 LESSON = "segment"
-RESULT = "segment_result"  # session state: (run key, Segmentation) of the last run
+RESULT = "segment_result"  # session state of run_job: (run key, Segmentation) of the last run
 
 
 def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Segmentation | None:
@@ -34,19 +33,17 @@ def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, de
     a translated message, when the run is refused (photo shape, CPU job bound) or runs out of memory."""
     key = (photo_key, settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights, device)
     again = st.button(t("segment.run_again"), key="segment_again")
-    cached = st.session_state.get(RESULT)
-    if cached is None or cached[0] != key or again:
-        try:
-            h, w = plan_input(image.width, image.height, settings.short_side).size
-            work = [Work(settings.name, settings.output_stride, h, w)]
-            with st.spinner(t("segment.running", device=describe_device(device).name)), inference_lock(device, work):
-                model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
-                st.session_state[RESULT] = (key, segment(model, image, short_side=settings.short_side))
-        except LabError as exc:
-            st.session_state.pop(RESULT, None)
-            show_error(exc)
-            return None
-    return st.session_state[RESULT][1]
+
+    def work() -> list[Work]:
+        h, w = plan_input(image.width, image.height, settings.short_side).size  # refuses beyond 1:16
+        return [Work(settings.name, settings.output_stride, h, w)]
+
+    def job() -> Segmentation:
+        model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
+        return segment(model, image, short_side=settings.short_side)
+
+    spinner = t("segment.running", device=describe_device(device).name)
+    return run_job(RESULT, key, job, work=work, device=device, spinner=spinner, force=again)
 
 
 def timing_panel(seg: Segmentation, device: str) -> None:

@@ -18,8 +18,8 @@ from deeplab_core.nets.lab.results import ResultsFile, answers, load, per_class,
 from deeplab_core.nets.lab.scenes import SCENES
 from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig, train, unpack, validation_set
 from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
-from lessons.parts.lab_jobs import JobView, registry
-from lessons.parts.models import inference_queue
+from deeplab_core.serving.lab_jobs import JobView, registry
+from deeplab_core.serving.queue import SERVER_QUEUE
 from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
 from lessons.parts.widgets import int_slider, multiselect
 
@@ -162,7 +162,7 @@ def live() -> None:
     section(LESSON, "live")
     chosen, seed, steps, go = controls()
     keys = [(v, seed, steps) for v in chosen]
-    jobs = registry(tuple(_shipped().runs) if _has_shipped() else (), inference_queue())
+    jobs = registry(tuple(_shipped().runs) if _has_shipped() else (), SERVER_QUEUE)
     if go:
         try:
             jobs.submit(keys)

@@ -10,12 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from deeplab_core.budget import PhotoShapeError, fit_photo, network_size, pixel_budget, plan_input
 from deeplab_core.config import BUDGET_ASPECT, MAX_ASPECT
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.images import MAX_SIDE, load_image
 from deeplab_core.nets import segmentation
 from deeplab_core.nets.aspp_probe import network_input
-from deeplab_core.nets.budget import PhotoShapeError, fit_photo, network_size, pixel_budget, plan_input
 from deeplab_core.nets.inspection import square_photo
 from deeplab_core.nets.model import load_model
 

@@ -15,7 +15,7 @@ from deeplab_core.nets import memory, segmentation
 from deeplab_core.nets.memory import OutOfMemoryError, is_allocation_failure, memory_guard
 from deeplab_core.nets.model import load_model
 from deeplab_core.nets.workload import TooHeavyError, Work, check_workload, job_macs
-from lessons.parts.models import TicketQueue
+from deeplab_core.serving.queue import TicketQueue
 from tests.apptest_support import open_page
 
 CPU_MESSAGE = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 6623428608 bytes. Error code 12"
@@ -129,7 +129,7 @@ def test_the_queue_serves_in_arrival_order_and_a_leaver_does_not_block_it():
 
 def test_the_segment_page_refuses_a_giant_cpu_job_before_building_the_model(random_weights, monkeypatch):
     import lessons.parts.segment_widgets as widgets
-    from deeplab_core.nets.budget import plan_input
+    from deeplab_core.budget import plan_input
     from deeplab_core.samples import load_sample
 
     at = open_page("segment", "en")  # MobileNetV3 at 520: runs

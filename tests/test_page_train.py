@@ -9,8 +9,8 @@ from deeplab_core.errors import LabError
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.nets.lab import results
 from deeplab_core.nets.lab.training import TrainConfig
-from lessons.parts import lab_jobs
-from lessons.parts.lab_jobs import JobRegistry
+from deeplab_core.serving import lab_jobs
+from deeplab_core.serving.lab_jobs import JobRegistry
 from tests.apptest_support import open_page
 
 
@@ -117,7 +117,7 @@ def test_a_full_queue_refuses_politely(monkeypatch):
 
 def test_lab_steps_take_turns_with_the_servers_other_jobs(monkeypatch):
     """While another page's job holds the server's queue, the lab's next step waits for it."""
-    from lessons.parts.models import TicketQueue
+    from deeplab_core.serving.queue import TicketQueue
 
     steps_run = []
 

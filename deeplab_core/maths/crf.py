@@ -91,7 +91,7 @@ def _one_cpu_thread(device: torch.device):
     """On a CPU, run with one intra-op thread, then restore the setting. The CRF is ~100 short, memory-bound
     operations per iteration: a second thread gains little, and on a busy machine OpenMP threads that wait for
     each other made it 9× slower (docs/BENCHMARKS.md, "Dense CRF"). Callers that share the process with other
-    inference should hold the same lock (the pages use lessons.parts.models.inference_lock)."""
+    inference should take turns with it (the pages run it through lessons.parts.runner)."""
     if device.type != "cpu":
         yield
         return

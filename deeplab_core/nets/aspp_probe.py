@@ -19,9 +19,9 @@ from PIL import Image
 from torch import nn
 from torchvision.models.segmentation import DeepLabV3
 
+from deeplab_core.budget import fit_photo
 from deeplab_core.nets.aspp import ASPP as BatchNormASPP
 from deeplab_core.nets.aspp import BRANCH_KINDS, SeedASPP, atrous_rates, fuse
-from deeplab_core.nets.budget import fit_photo
 from deeplab_core.nets.model import ModelSpec
 from deeplab_core.nets.parts import child, sequence
 from deeplab_core.nets.segmentation import preprocess
@@ -219,6 +219,6 @@ def network_input(
     image: Image.Image, spec: ModelSpec, short_side: int, device: torch.device
 ) -> tuple[torch.Tensor, np.ndarray]:
     """The preprocessed (1, 3, h, w) input (segmentation.preprocess) and the photo as the network sees it (h, w, 3),
-    within the pixel budget (deeplab_core.nets.budget: a long photo gets a smaller short side, 1:16 is refused)."""
+    within the pixel budget (deeplab_core.budget: a long photo gets a smaller short side, 1:16 is refused)."""
     seen, plan = fit_photo(image, short_side)
     return preprocess(image, spec, plan.short_side, device), np.asarray(seen)

@@ -2,7 +2,7 @@
 
 DeepLab v1/v2 ran the CRF on their own (VGG-16 / ResNet-101) score maps; torchvision has no such weights, so the
 course uses the pretrained DeepLabv3 it has. The photo is first brought to the network's view within the pixel
-budget (deeplab_core.nets.budget.fit_photo), so the CRF's N pixels are bounded too. torchvision's model already
+budget (deeplab_core.budget.fit_photo), so the CRF's N pixels are bounded too. torchvision's model already
 upsamples its stride-8/16 logits bilinearly to the input size; their softmax is P in ψ_u = −log P.
 With untrained weights these probabilities mean nothing; the page says so.
 """

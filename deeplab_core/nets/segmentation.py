@@ -11,7 +11,7 @@ The fast pipeline computes the same label map with less work:
 - on a GPU: resize and normalise on the device, float16 autocast, cudnn.benchmark;
 - top-1 probability without a full softmax tensor: p = 1 / Σ_c exp(l_c − l_max).
 
-Every input obeys the pixel budget (`deeplab_core.nets.budget.plan_input`): a long, thin photo gets a smaller short
+Every input obeys the pixel budget (`deeplab_core.budget.plan_input`): a long, thin photo gets a smaller short
 side, one beyond 1:16 is refused before any work. An allocation failure releases memory and raises a translated
 `OutOfMemoryError` (`deeplab_core.nets.memory`); the model stays usable.
 """
@@ -29,7 +29,7 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 from torchvision.transforms._presets import SemanticSegmentation
 
-from deeplab_core.nets.budget import InputPlan, network_size, plan_input
+from deeplab_core.budget import InputPlan, network_size, plan_input
 from deeplab_core.nets.device import synchronize
 from deeplab_core.nets.memory import memory_guard
 from deeplab_core.nets.model import DeepLab, ModelSpec

@@ -1,6 +1,6 @@
 """How much work an on-demand job is, and the bound a CPU job must stay under so nobody waits behind a giant.
 
-Jobs queue for one shared processor (lessons.parts.models serves them in arrival order), so one student's
+Jobs queue for one shared processor (deeplab_core.serving.queue serves them in arrival order), so one student's
 ResNet-101 at 720 pixels and output stride 8 would hold a whole class for half a minute on a CPU. Before a job
 queues, its multiply-accumulates are estimated and, on a CPU, refused beyond `CPU_JOB_GMACS` with a message that
 says what to change. A convolution's MACs are (output pixels) × (k² · C_in · C_out), so a network's MACs grow with
@@ -33,6 +33,20 @@ class Work:
     width: int
     passes: int = 1
 
+    @property
+    def macs(self) -> int:
+        return round(crop_macs(self.name, self.output_stride) * self.height * self.width / CROP_SIZE**2) * self.passes
+
+
+@dataclass(frozen=True)
+class CountedWork:
+    """Work the caller counted itself: a network that is not torchvision's DeepLabv3 (DeepLab v1's VGG-16)."""
+
+    macs: int
+
+
+Workload = Sequence[Work | CountedWork]
+
 
 class TooHeavyError(LabError, ValueError):
     """A CPU job over the bound ("errors.workload.too_heavy")."""
@@ -56,12 +70,12 @@ def crop_macs(name: str, output_stride: int | None) -> int:
     return counter.get_total_flops() // 2
 
 
-def job_macs(work: Sequence[Work]) -> int:
+def job_macs(work: Workload) -> int:
     """Estimated MACs of a job: every pass of every piece, scaled from the crop by its area."""
-    return sum(round(crop_macs(w.name, w.output_stride) * w.height * w.width / CROP_SIZE**2) * w.passes for w in work)
+    return sum(w.macs for w in work)
 
 
-def check_workload(device: str, work: Sequence[Work]) -> int:
+def check_workload(device: str, work: Workload) -> int:
     """The job's estimated MACs; TooHeavyError when a CPU job exceeds CPU_JOB_GMACS (GPU jobs are not bounded)."""
     macs = job_macs(work)
     if torch.device(device).type == "cpu" and macs > CPU_JOB_GMACS * 1e9:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import streamlit as st
 from PIL import Image
 
+from deeplab_core.budget import InputPlan
 from deeplab_core.config import BUDGET_ASPECT, MAX_ASPECT
 from deeplab_core.errors import LabError
 from deeplab_core.images import load_image
-from deeplab_core.nets.budget import InputPlan
 from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
 from lessons.parts.ui import language, show_error, t
@@ -56,7 +56,7 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
 
 
 def budget_note(plan: InputPlan) -> None:
-    """Say so when the pixel budget (deeplab_core.nets.budget), not the chosen resolution, sized the network input."""
+    """Say so when the pixel budget (deeplab_core.budget), not the chosen resolution, sized the network input."""
     if plan.scaled:
         h, w = plan.size
         values = {"short": plan.short_side, "requested": plan.requested, "aspect": BUDGET_ASPECT}

@@ -13,40 +13,18 @@ from __future__ import annotations
 import threading
 import traceback
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from deeplab_core.errors import LabError
 from deeplab_core.nets.lab.training import Progress, RunResult, TrainConfig, train
+from deeplab_core.serving.queue import TicketQueue
 
 Key = tuple[str, int, int]  # (variant, seed, steps)
 MAX_QUEUE = 12  # jobs waiting or running, over all sessions
 MAX_KEPT = 96  # finished results kept in memory
 THREADS = 1  # torch CPU threads while a lab step runs (measured steadier and faster on a shared 2-core CPU)
-
-
-class Queue(Protocol):
-    """The server's one-job-at-a-time queue (lessons.parts.models.TicketQueue): lab steps take turns with
-    every other page's inference, so a segmentation waits at most one training step."""
-
-    def join(self) -> int: ...
-    def wait_turn(self, ticket: int, timeout: float | None) -> bool: ...
-    def leave(self, ticket: int) -> None: ...
-
-
-def taking_turns(queue: Queue) -> Callable[[], AbstractContextManager[None]]:
-    @contextmanager
-    def turn() -> Iterator[None]:
-        ticket = queue.join()
-        try:
-            queue.wait_turn(ticket, None)
-            yield
-        finally:
-            queue.leave(ticket)
-
-    return turn
 
 
 @dataclass(frozen=True)
@@ -79,8 +57,9 @@ class _Job:
 
 
 class JobRegistry:
-    def __init__(self, preloaded: list[RunResult] = (), queue: Queue | None = None) -> None:
-        self._turn = taking_turns(queue) if queue is not None else nullcontext
+    def __init__(self, preloaded: Sequence[RunResult] = (), queue: TicketQueue | None = None) -> None:
+        # lab steps take turns with every page's inference, so a segmentation waits at most one training step
+        self._turn = queue.turn if queue is not None else nullcontext
         self._lock = threading.Lock()
         self._jobs: OrderedDict[Key, _Job] = OrderedDict()
         self._queue: deque[Key] = deque()
@@ -174,7 +153,7 @@ _REGISTRY: JobRegistry | None = None
 _CREATING = threading.Lock()
 
 
-def registry(preloaded: tuple[RunResult, ...] = (), queue: Queue | None = None) -> JobRegistry:
+def registry(preloaded: tuple[RunResult, ...] = (), queue: TicketQueue | None = None) -> JobRegistry:
     """The one registry of this server process, made on first use with the shipped runs already in it and the
     server's inference queue to take turns in.
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,7 +64,7 @@ def open_session(base_url: str, page: str, lang: str = "en", timeout: float = 18
     ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
     start = time.monotonic()
     try:
-        with connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
+        with connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None, open_timeout=timeout) as ws:
             msg = BackMsg()
             msg.rerun_script.query_string = f"lang={lang}"
             msg.rerun_script.page_name = page
@@ -212,7 +213,7 @@ def cold_starts(times: int, timeout: float, watcher: str = "none") -> str:
         with server(watcher=watcher) as (url, _proc, healthy):
             lag = time.monotonic() - healthy  # health answered → the tab opens
             result = open_session(url, "overview", "en", timeout)
-            if not result.ok:
+            if not result.ok or result.first_paint_s is None or result.finished_s is None:
                 return f"cold start failed: {result.failure} {result.exceptions}"
             paints.append(result.first_paint_s + lag)
             finishes.append(result.finished_s + lag)

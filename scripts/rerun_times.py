@@ -12,6 +12,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -29,7 +30,7 @@ def open_page(slug: str) -> AppTest:
 
 def main(slug: str, key: str, *values: str) -> None:
     at = open_page(slug)
-    widget = at.get_by_key(key)  # any keyed slider or select_slider
+    widget: Any = at.get_by_key(key)  # any keyed slider or select_slider
     runs = []
     for value in values:
         start = time.perf_counter()

@@ -50,8 +50,8 @@ def _panel(prefix: str, name: str, frames: Frames, key: tuple, duration: int) ->
     )
     png = png_bytes(render(frames, index))
     st.image(png, caption=t("export.frame_of", n=index + 1, total=total))
-    cols = st.columns(2)
-    cols[0].download_button(
+    downloads = st.columns(2)
+    downloads[0].download_button(
         t("export.download_gif"),
         lambda: _gif(frames, key, ms),
         f"{name}.gif",
@@ -60,7 +60,7 @@ def _panel(prefix: str, name: str, frames: Frames, key: tuple, duration: int) ->
         on_click="ignore",
         icon=":material/animated_images:",
     )
-    cols[1].download_button(
+    downloads[1].download_button(
         t("export.download_png"),
         png,
         f"{name}-{index + 1}.png",

@@ -33,7 +33,9 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
     """The chosen photo and a key that identifies it (sample name or the upload's digest); None until there is one."""
     source = choice(f"{prefix}_src", f"{ns}.photo.source", SOURCES, format_key=f"{ns}.photo.source_name")
     if source == "sample":  # the link holds ?<prefix>_src=… and ?<prefix>_photo=…; uploads stay in the browser
-        name = selectbox(f"{prefix}_photo", f"{ns}.photo.sample", SAMPLES, label=lambda n: SAMPLES[n].label(language()))
+        name = selectbox(
+            f"{prefix}_photo", f"{ns}.photo.sample", list(SAMPLES), label=lambda n: SAMPLES[n].label(language())
+        )
         return _sample(name), f"sample:{name}"
     if source == "upload":
         file = st.file_uploader(

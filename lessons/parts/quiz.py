@@ -37,6 +37,7 @@ def _reroll(lesson: str, keys: list[str]) -> None:
 
 def _ask(question: core.Question, lang: str) -> None:
     label = core.prompt(question, lang)
+    given: object
     if question.kind == "choice":
         given = st.radio(
             label,

@@ -9,7 +9,7 @@ them; choices whose labels are translated are re-labelled in the URL when the la
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -20,6 +20,7 @@ BOUND: dict[str, Any] = {"bind": "query-params", "persist_state": "session"}  # 
 VIEW_KEYS = "_view_keys"  # session state: lesson -> {widget key: default}, for the reset button
 LINK_VALUES = "_link_values"  # session state: lesson -> {widget key: [URL values]} of controls off their default
 RELABEL_KEYS = "_relabel_keys"  # session state: keys of bound choices whose URL value is a translated label
+T = TypeVar("T")
 
 
 def _register(key: str, default: object, *, relabel: bool = False) -> None:
@@ -29,7 +30,7 @@ def _register(key: str, default: object, *, relabel: bool = False) -> None:
         st.session_state.setdefault(RELABEL_KEYS, set()).add(key)
 
 
-def _url_value(value: object, fmt: Callable[[object], str]) -> str:
+def _url_value(value: object, fmt: Callable[[Any], str]) -> str:
     """A value as Streamlit writes it in the URL: true/false, a number, or a choice's label."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -38,7 +39,7 @@ def _url_value(value: object, fmt: Callable[[object], str]) -> str:
     return fmt(value)
 
 
-def _shown(key: str, value: object, default: object, fmt: Callable[[object], str] = str):
+def _shown(key: str, value: T, default: object, fmt: Callable[[Any], str] = str) -> T:
     """Note the widget's value for this lesson's link (left out at its default, as in the URL); returns it.
     The link is built from these, not from the address bar, which can lag behind a widget in Streamlit 1.67."""
     store = st.session_state.setdefault(LINK_VALUES, {}).setdefault(st.session_state.get("_lesson", ""), {})
@@ -61,7 +62,7 @@ def _help(help_key: str | None, values: dict[str, object] | None = None) -> str 
 
 
 def int_slider(
-    key: str, label_key: str, low: int, high: int, default: int, *, help_key: str | None = None, container=st
+    key: str, label_key: str, low: int, high: int, default: int, *, help_key: str | None = None, container: Any = st
 ) -> int:
     """An integer slider with a stable key and a translated label, bound to the URL (?key=value)."""
     _drop_invalid(key, lambda v: isinstance(v, int) and low <= v <= high)
@@ -73,7 +74,7 @@ def int_slider(
 
 
 def float_slider(
-    key: str, label_key: str, low: float, high: float, default: float, step: float, *, container=st
+    key: str, label_key: str, low: float, high: float, default: float, step: float, *, container: Any = st
 ) -> float:
     """A slider of decimals, bound to the URL like `int_slider`."""
     _drop_invalid(key, lambda v: isinstance(v, float | int) and low <= v <= high)
@@ -81,7 +82,9 @@ def float_slider(
     return float(_shown(key, container.slider(t(label_key), low, high, default, step, key=key, **BOUND), default))
 
 
-def toggle(key: str, label_key: str, *, default: bool = False, help_key: str | None = None, container=st) -> bool:
+def toggle(
+    key: str, label_key: str, *, default: bool = False, help_key: str | None = None, container: Any = st
+) -> bool:
     """A switch bound to the URL (?key=true / ?key=false; the default is left out)."""
     _drop_invalid(key, lambda v: isinstance(v, bool))
     _register(key, default)
@@ -90,13 +93,15 @@ def toggle(key: str, label_key: str, *, default: bool = False, help_key: str | N
     )
 
 
-def labels_now(options, label: Callable[[object], str]) -> Callable[[object], str]:
+def labels_now(options: Sequence[T], label: Callable[[T], str]) -> Callable[[T], str]:
     """A format_func whose labels are built now, in the script run: AppTest formats options outside the
     run, where a lazy lookup would not know the reader's language."""
     return {option: label(option) for option in options}.__getitem__
 
 
-def _formatter(options: Sequence, format_key: str | None, label: Callable[[object], str] | None):
+def _formatter(
+    options: Sequence[T], format_key: str | None, label: Callable[[T], str] | None
+) -> tuple[Callable[[T], str], bool]:
     if label is not None:
         return labels_now(options, label), True
     if format_key:
@@ -107,16 +112,16 @@ def _formatter(options: Sequence, format_key: str | None, label: Callable[[objec
 def choice(
     key: str,
     label_key: str,
-    options: Sequence,
+    options: Sequence[T],
     *,
     format_key: str | None = None,
-    label: Callable[[object], str] | None = None,
+    label: Callable[[T], str] | None = None,
     default: int = 0,
     horizontal: bool = True,
     help_key: str | None = None,
     help_values: dict[str, object] | None = None,
-    container=st,
-):
+    container: Any = st,
+) -> T:
     """A radio choice whose option labels come from the catalogue ("<format_key>.<option>") or from `label`;
     the URL holds the option's label."""
     options = list(options)
@@ -139,15 +144,15 @@ def choice(
 def selectbox(
     key: str,
     label_key: str,
-    options: Sequence,
+    options: Sequence[T],
     *,
     format_key: str | None = None,
-    label: Callable[[object], str] | None = None,
+    label: Callable[[T], str] | None = None,
     default: int = 0,
     help_key: str | None = None,
     label_values: dict[str, object] | None = None,
-    container=st,
-):
+    container: Any = st,
+) -> T:
     """A drop-down list bound to the URL, labelled like `choice`."""
     options = list(options)
     fmt, translated = _formatter(options, format_key, label)
@@ -168,13 +173,13 @@ def selectbox(
 def multiselect(
     key: str,
     label_key: str,
-    options: Sequence,
+    options: Sequence[T],
     *,
-    default: Sequence = (),
-    label: Callable[[object], str] | None = None,
+    default: Sequence[T] = (),
+    label: Callable[[T], str] | None = None,
     help_key: str | None = None,
-    container=st,
-) -> list:
+    container: Any = st,
+) -> list[T]:
     """Several options at once, bound to the URL as a repeated parameter (?key=a&key=b)."""
     options = list(options)
     fmt, translated = _formatter(options, None, label)

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 # One colour per meaning, on every page.
 BLUE, RED, TEAL, GREY = "#1f6fd1", "#d1495b", "#2a9d8f", "#7f7f7f"
-INK, MUTED, ARROW = "#222222", "#555555", "#555555"
+INK, ARROW = "#222222", "#555555"
 OS_COLOURS: dict[int, str] = {32: RED, 16: BLUE, 8: TEAL}  # output stride, wherever it is drawn
 BACKBONE_COLOURS: dict[str, str] = {"resnet50": BLUE, "resnet101": "#f28e2b", "mobilenet_v3_large": TEAL}
 # ASPP branches in torchvision's order: 1×1, three atrous rates (small to large), image pooling.

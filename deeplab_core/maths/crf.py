@@ -227,8 +227,3 @@ def crf_trace(
         time.perf_counter() - start,
         device,
     )
-
-
-def labels_changed(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
-    """(H, W) bool: pixels whose most probable label differs between two (C, H, W) marginals."""
-    return (before.argmax(0) != after.argmax(0)).cpu().numpy()

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 
 CLASSES: tuple[str, ...] = ("background", "disc", "line", "dot", "inside_red", "inside_blue")
-THIN_CLASSES: tuple[str, ...] = ("line", "dot")  # the classes that need resolution
-CONTEXT_CLASSES: tuple[str, ...] = ("inside_red", "inside_blue")  # the classes that need a wide field of view
 
 _RGB = {
     "background": (0.50, 0.50, 0.50),

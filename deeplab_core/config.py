@@ -1,17 +1,22 @@
-"""Every setting of the networks in one place: model names, output strides, ASPP rates, crop and input sizes.
+"""Every setting of the networks in one place: model names, output strides, ASPP rates, crop and input sizes, and
+the option lists that pages and their questions share.
 
 **Output stride** (Chen et al. 2017, "Rethinking Atrous Convolution for Semantic Image Segmentation" (DeepLabv3),
 §3.1): the ratio of the input image's size to the final feature map's size. Every other module imports these
 names; a rate or stride typed in a second file is a fact that can drift.
+
+What travels with torchvision's weights (the class names, their number, the preset's resize) is read from the
+weights' own metadata in `deeplab_core.nets.checkpoints`, not typed here: this module stays free of torch, so the
+overview page opens without it.
 """
 
 from __future__ import annotations
 
 MODEL_NAMES: tuple[str, ...] = ("mobilenet_v3_large", "resnet50", "resnet101")  # torchvision's DeepLabv3 builders
 RESNETS: tuple[str, ...] = ("resnet50", "resnet101")  # the backbones whose output stride can be re-wired
-NUM_CLASSES = 21  # torchvision's COCO-with-VOC-labels checkpoints: background + the 20 PASCAL VOC classes
 
-OUTPUT_STRIDES: tuple[int, ...] = (32, 16, 8)  # a plain ResNet's 32, and DeepLabv3's two (§3.1)
+DEEPLAB_OUTPUT_STRIDES: tuple[int, ...] = (16, 8)  # DeepLabv3's two (§3.1): atrous convolution instead of striding
+OUTPUT_STRIDES: tuple[int, ...] = (32, *DEEPLAB_OUTPUT_STRIDES)  # and a plain ResNet's 32, for comparison
 TORCHVISION_OUTPUT_STRIDE = {"mobilenet_v3_large": 16, "resnet50": 8, "resnet101": 8}  # as torchvision builds them
 TRAIN_OUTPUT_STRIDE = 16  # DeepLabv3 §4.3: trained at 16, and (optionally) evaluated at 8
 
@@ -22,10 +27,16 @@ TORCHVISION_ASPP_RATES: tuple[int, int, int] = (12, 24, 36)  # torchvision's Dee
 
 MULTI_GRID: tuple[int, int, int] = (1, 2, 4)  # DeepLabv3's Multi_Grid (r1, r2, r3) of its best setting (§4.3)
 NO_MULTI_GRID: tuple[int, int, int] = (1, 1, 1)
+UNIT_RATES: tuple[int, ...] = (1, 2, 3, 4)  # the unit rates the output-stride lesson offers for each layer4 block
 
 CROP_SIZE = 513  # DeepLabv3's training and evaluation crop (§4): 17, 33 and 65 cells at output stride 32, 16, 8
-TORCHVISION_RESIZE = 520  # torchvision's preset resizes the short side to 520
-RESOLUTIONS: tuple[int, ...] = (320, 520, 720)  # short sides the segment lesson offers
+# Short sides the segment lesson offers: torchvision's preset (520, checked against the weights' metadata by
+# tests/test_model.py), and one smaller and one larger.
+RESOLUTIONS: tuple[int, ...] = (320, 520, 720)
+# The maps of the large-rates lesson: DeepLab's crop at DeepLabv3's output strides (33×33 and 65×65; Fig. 4 draws the
+# 65×65 one), and at 4 (129×129), where the same rates keep more of their weights.
+LARGE_RATES_OUTPUT_STRIDES: tuple[int, ...] = (*DEEPLAB_OUTPUT_STRIDES, 4)
+OBJECT_WIDTHS: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512)  # pixels, in the overview's table: sign to car
 
 # The pixel budget of every network input (deeplab_core.budget): whatever a photo's shape, the network sees at
 # most as many pixels as a 1:BUDGET_ASPECT photo at the chosen short side; beyond 1:MAX_ASPECT it is refused before

@@ -17,11 +17,11 @@ from deeplab_core.config import (
     CROP_SIZE,
     TORCHVISION_ASPP_RATES,
     TORCHVISION_OUTPUT_STRIDE,
-    TORCHVISION_RESIZE,
     feature_size,
 )
 from deeplab_core.maths.dilation import conv_output_size
 from deeplab_core.maths.valid_weights import valid_weight_fractions
+from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
 
 MOBILENET = "mobilenet_v3_large"
 

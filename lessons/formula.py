@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from deeplab_core.config import ASPP_RATES, CROP_SIZE, feature_size
+from deeplab_core.config import ASPP_RATES, CROP_SIZE, DEEPLAB_OUTPUT_STRIDES, TRAIN_OUTPUT_STRIDE, feature_size
 from deeplab_core.figures.formula import MAX_FRAMES, kernel_figure, sliding_animation
 from deeplab_core.maths.conv_check import same_padding_rows, torch_conv_output
 from deeplab_core.maths.dilation import (
@@ -87,7 +87,7 @@ def torch_check(g: ConvGeometry, o: int | None) -> None:
 
 def aspp_example() -> None:
     section(LESSON, "aspp")
-    maps = [feature_size(CROP_SIZE, output_stride) for output_stride in (16, 8)]
+    maps = [feature_size(CROP_SIZE, output_stride) for output_stride in DEEPLAB_OUTPUT_STRIDES]
     rows = [
         {
             t("formula.col_map"): f"{row.map_size}×{row.map_size}",
@@ -97,7 +97,7 @@ def aspp_example() -> None:
             "o": row.formula_size,
             t("formula.col_torch"): f"{row.torch_size}×{row.torch_size}",
         }
-        for row in same_padding_rows(maps, ASPP_RATES[16])
+        for row in same_padding_rows(maps, ASPP_RATES[TRAIN_OUTPUT_STRIDE])
     ]
     st.dataframe(rows, hide_index=True)
 

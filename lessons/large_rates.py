@@ -3,7 +3,7 @@
 import streamlit as st
 
 from deeplab_core import prose_values
-from deeplab_core.config import ASPP_RATES, CROP_SIZE, feature_size
+from deeplab_core.config import ASPP_RATES, CROP_SIZE, LARGE_RATES_OUTPUT_STRIDES, feature_size
 from deeplab_core.figures.large_rates import PAPER_COUNTS, counts_heatmap, curves_figure, footprint_figure
 from deeplab_core.maths.valid_weights import (
     POSITIONS,
@@ -24,7 +24,6 @@ from lessons.parts.widgets import choice, int_slider, toggle
 
 LESSON = "large_rates"
 INPUT_SIZE = CROP_SIZE
-OUTPUT_STRIDES = (16, 8, 4)
 RATE_MAX = 160
 
 
@@ -44,7 +43,7 @@ def controls() -> tuple[int, int, int]:
     os_ = choice(
         "os",
         "large_rates.map_size",
-        OUTPUT_STRIDES,
+        LARGE_RATES_OUTPUT_STRIDES,
         label=lambda s: t("large_rates.size_option", n=feature_size(INPUT_SIZE, s), os=s),
         default=1,
         help_key="large_rates.map_size_help",

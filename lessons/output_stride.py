@@ -2,7 +2,15 @@
 
 import streamlit as st
 
-from deeplab_core.config import CROP_SIZE, OUTPUT_STRIDES, RESNETS, TRAIN_OUTPUT_STRIDE
+from deeplab_core.config import (
+    CROP_SIZE,
+    DEEPLAB_OUTPUT_STRIDES,
+    MULTI_GRID,
+    OUTPUT_STRIDES,
+    RESNETS,
+    TRAIN_OUTPUT_STRIDE,
+    UNIT_RATES,
+)
 from deeplab_core.figures.output_stride import cost_figure, label_maps_figure, rf_growth_figure, stage_size_figure
 from deeplab_core.nets.cost import Cost, Latency, count_cost, measure_latency
 from deeplab_core.nets.inspection import (
@@ -29,7 +37,6 @@ from lessons.parts.widgets import choice, multiselect, selectbox
 LESSON = "output_stride"
 INPUT = CROP_SIZE  # 17, 33 and 65 cells at output stride 32, 16 and 8
 STRIDES = OUTPUT_STRIDES
-UNIT_RATES = (1, 2, 3, 4)
 LATENCY_SIZES = (129, 257, 513)
 REPEATS = 3  # timed runs per output stride, after one warm-up
 
@@ -79,7 +86,11 @@ def photo(chosen: ModelChoice | None) -> None:
         return
     image, photo_key = picked
     strides = multiselect(
-        "strides", "output_stride.strides", STRIDES, default=[16, 8], label=lambda s: t("output_stride.fig.os", os=s)
+        "strides",
+        "output_stride.strides",
+        STRIDES,
+        default=list(DEEPLAB_OUTPUT_STRIDES),
+        label=lambda s: t("output_stride.fig.os", os=s),
     )
     request = (chosen, photo_key, tuple(sorted(strides, reverse=True)))
     pressed = st.button(t("output_stride.run_photo", n=len(strides)), key="os_photo_run", disabled=not strides)
@@ -188,7 +199,7 @@ def multi_grid(name: str) -> None:
                 f"r{i + 1}",
                 "output_stride.unit_rate",
                 UNIT_RATES,
-                default=(0, 1, 3)[i],
+                default=UNIT_RATES.index(MULTI_GRID[i]),  # DeepLabv3's (1, 2, 4)
                 label_values={"i": i + 1},
                 container=cols[i + 1],
             )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from deeplab_core.config import OUTPUT_STRIDES
+from deeplab_core.config import OBJECT_WIDTHS, OUTPUT_STRIDES
 from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_figure
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
@@ -11,7 +11,6 @@ from lessons.parts.ui import chart, header, language, section, show_source, t, w
 from lessons.parts.widgets import int_slider, toggle
 
 LESSON = "overview"
-OBJECT_WIDTHS = (8, 16, 32, 64, 128, 256, 512)  # pixels: from a distant sign to a car that fills the frame
 
 
 def resolution_problem() -> int:

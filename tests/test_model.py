@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from deeplab_core.config import ASPP_RATES
+from deeplab_core.config import ASPP_RATES, MODEL_NAMES, RESOLUTIONS
 from deeplab_core.nets.aspp import atrous_convs
-from deeplab_core.nets.model import load_model
+from deeplab_core.nets.checkpoints import CATEGORIES, NUM_CLASSES, TORCHVISION_RESIZE, weights_enum
+from deeplab_core.nets.model import architecture, load_model
 from deeplab_core.nets.wiring import block_dilations, set_output_stride
 
 
@@ -73,3 +74,14 @@ def test_mobilenet_and_bad_values_are_refused(resnet50):
         set_output_stride(resnet50, 4)
     with pytest.raises(ValueError, match="Multi-grid"):
         set_output_stride(resnet50, 16, (1, 2))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_what_travels_with_the_weights_is_read_from_their_metadata(name):
+    """Class names, their number and the preset's resize come from each checkpoint's metadata, and all agree."""
+    weights = weights_enum(name)
+    assert CATEGORIES == tuple(weights.meta["categories"]) and CATEGORIES[1] == "aeroplane"
+    assert NUM_CLASSES == len(CATEGORIES) == 21  # PASCAL VOC: background and 20 classes
+    assert TORCHVISION_RESIZE == weights.transforms().resize_size[0]
+    assert TORCHVISION_RESIZE in RESOLUTIONS  # the segment page offers the preset, and starts there
+    assert architecture(name).classifier[-1].out_channels == NUM_CLASSES

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from deeplab_core import i18n, prose_values
-from deeplab_core.config import ASPP_RATES, CROP_SIZE, TORCHVISION_OUTPUT_STRIDE, TORCHVISION_RESIZE, feature_size
+from deeplab_core.config import ASPP_RATES, CROP_SIZE, TORCHVISION_OUTPUT_STRIDE, feature_size
+from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
 from deeplab_core.nets.model import architecture
 
 

@@ -35,6 +35,12 @@ WEIGHTS: dict[str, WeightsEnum] = {
     "resnet50": DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1,
     "resnet101": DeepLabV3_ResNet101_Weights.COCO_WITH_VOC_LABELS_V1,
 }
+# What the three checkpoints say about themselves (they agree; tests/test_model.py checks), read from torchvision's
+# metadata, which ships in the package: no download.
+_VOC = WEIGHTS["resnet50"]
+CATEGORIES: tuple[str, ...] = tuple(_VOC.meta["categories"])  # background + the 20 PASCAL VOC classes
+NUM_CLASSES = len(CATEGORIES)
+TORCHVISION_RESIZE: int = _VOC.transforms().resize_size[0]  # the preset resizes a photo's short side to this
 _HASH = re.compile(r"-([a-f0-9]+)\.")  # torchvision names files <name>-<sha256 prefix>.pth
 _CHUNK = 1 << 20
 

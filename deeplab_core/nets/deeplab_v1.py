@@ -29,7 +29,8 @@ import torch
 from torch import nn
 from torchvision.models import VGG16_Weights, vgg16
 
-NUM_CLASSES = 21  # PASCAL VOC: background + 20 classes
+from deeplab_core.nets.checkpoints import NUM_CLASSES  # PASCAL VOC's 21, as the DeepLabv3 checkpoints list them
+
 POOL_INDEX = {"pool1": 4, "pool2": 9, "pool3": 16, "pool4": 23, "pool5": 30}  # in torchvision's vgg16().features
 CONV5_INDEX = (24, 26, 28)  # conv5_1, conv5_2, conv5_3
 CONV5_RATE = 2  # §3.1: pool4's stride removed

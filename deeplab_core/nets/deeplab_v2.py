@@ -17,7 +17,8 @@ from typing import cast
 import torch
 from torch import nn
 
-from deeplab_core.nets.deeplab_v1 import NUM_CLASSES, hole_vgg16_features
+from deeplab_core.nets.checkpoints import NUM_CLASSES
+from deeplab_core.nets.deeplab_v1 import hole_vgg16_features
 
 ASPP_RATES: dict[str, tuple[int, ...]] = {"ASPP-L": (6, 12, 18, 24), "ASPP-S": (2, 4, 8, 12)}
 BRANCH_CHANNELS = 1024

@@ -8,10 +8,11 @@ a question about it would only be fair next to those results, so none is asked h
 from __future__ import annotations
 
 import random
+from itertools import permutations
 
 from torch import nn
 
-from deeplab_core.config import ASPP_RATES
+from deeplab_core.config import ASPP_RATES, DEEPLAB_OUTPUT_STRIDES
 from deeplab_core.maths.dilation import effective_kernel_size
 from deeplab_core.nets.aspp import ASPP
 from deeplab_core.quiz import Question
@@ -21,14 +22,14 @@ DEPTHS = (64, 128, 256)
 
 
 def _span(rng: random.Random) -> Question:
-    os_ = rng.choice((16, 8))
+    os_ = rng.choice(DEEPLAB_OUTPUT_STRIDES)
     rate = rng.choice(ASPP_RATES[os_])
     return Question(LESSON, "span", effective_kernel_size(3, rate), values={"os": os_, "rate": rate})
 
 
 def _rate_at(rng: random.Random) -> Question:
     branch = rng.randrange(3)
-    source, target = rng.choice(((16, 8), (8, 16)))
+    source, target = rng.choice(list(permutations(DEEPLAB_OUTPUT_STRIDES, 2)))
     return Question(
         LESSON,
         "rate_at",

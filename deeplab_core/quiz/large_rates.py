@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from deeplab_core.config import CROP_SIZE, feature_size
+from deeplab_core.config import CROP_SIZE, DEEPLAB_OUTPUT_STRIDES, LARGE_RATES_OUTPUT_STRIDES, feature_size
 from deeplab_core.maths.valid_weights import (
     axis_tap_validity,
     tap_validity_at,
@@ -16,11 +16,10 @@ from deeplab_core.maths.valid_weights import (
 from deeplab_core.quiz import Question, Term
 
 LESSON = "large_rates"
-OUTPUT_STRIDES = (16, 8)  # 33×33 and 65×65 maps from DeepLab's 513 crop, as the page offers them
 
 
 def _share(rng: random.Random) -> Question:
-    os_ = rng.choice(OUTPUT_STRIDES)
+    os_ = rng.choice(DEEPLAB_OUTPUT_STRIDES)  # the page's 33×33 and 65×65 maps
     size = feature_size(CROP_SIZE, os_)
     rate = rng.randint(1, size // 2)
     inner = int(axis_tap_validity(size, rate).all(axis=1).sum())  # rows whose three taps all land on the map
@@ -60,7 +59,7 @@ def _position(rng: random.Random) -> Question:
 
 
 def _degenerate(rng: random.Random) -> Question:
-    size = feature_size(CROP_SIZE, rng.choice((16, 8, 4)))  # the page's three map sizes
+    size = feature_size(CROP_SIZE, rng.choice(LARGE_RATES_OUTPUT_STRIDES))  # any of the page's maps
     rate = valid_weight_curves(size, range(1, 2 * size + 1)).first_rate_all(1)
     assert rate is not None  # at rate ≥ size every off-centre tap is off the map
     return Question(LESSON, "degenerate", rate, values={"size": size})

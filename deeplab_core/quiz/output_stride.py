@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import random
 
-from deeplab_core.config import OUTPUT_STRIDES, feature_size
+from deeplab_core.config import DEEPLAB_OUTPUT_STRIDES, NO_MULTI_GRID, OUTPUT_STRIDES, UNIT_RATES, feature_size
 from deeplab_core.maths.resolution import final_size
 from deeplab_core.nets.wiring import STAGE_RATES, stage_rates
 from deeplab_core.quiz import Question
 
 LESSON = "output_stride"
 CROPS = (321, 385, 449, 513)  # k·32 + 1: every output stride divides them evenly (DeepLab's crop rule)
-UNIT_RATES = (1, 2, 3, 4)  # the page's multi-grid choices
 LAYER4_BLOCKS, LAYER3_BLOCKS = 3, 6  # ResNet-50
 
 
@@ -39,9 +38,9 @@ def _positions(rng: random.Random) -> Question:
 
 
 def _multi_grid(rng: random.Random) -> Question:
-    os_ = rng.choice((16, 8))
-    units: tuple[int, ...] = (1, 1, 1)
-    while units == (1, 1, 1):  # (1, 1, 1) is "no multi-grid", where torchvision's first-block rule applies
+    os_ = rng.choice(DEEPLAB_OUTPUT_STRIDES)  # where layer4 is atrous
+    units: tuple[int, ...] = NO_MULTI_GRID
+    while units == NO_MULTI_GRID:  # where torchvision's first-block rule applies instead
         units = tuple(rng.choice(UNIT_RATES) for _ in range(LAYER4_BLOCKS))
     block = rng.randint(1, LAYER4_BLOCKS)
     rates = stage_rates(os_, units, LAYER3_BLOCKS, LAYER4_BLOCKS)[1]

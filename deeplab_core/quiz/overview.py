@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 
-from deeplab_core.config import OUTPUT_STRIDES
+from deeplab_core.config import OBJECT_WIDTHS, OUTPUT_STRIDES
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from deeplab_core.quiz import Question
 
 LESSON = "overview"
-OBJECT_WIDTHS = (16, 32, 64, 128)  # the page's table offers these widths, among others
+SIZES = (257, 513, 769)
+WIDTHS = tuple(w for w in OBJECT_WIDTHS if w <= min(SIZES))  # the page's table lists them at every size drawn here
 
 
 def _side(rng: random.Random) -> Question:
@@ -30,7 +31,7 @@ def _side(rng: random.Random) -> Question:
 
 
 def _cells(rng: random.Random) -> Question:
-    size, width, os_ = rng.choice((257, 513, 769)), rng.choice(OBJECT_WIDTHS), rng.choice(OUTPUT_STRIDES)
+    size, width, os_ = rng.choice(SIZES), rng.choice(WIDTHS), rng.choice(OUTPUT_STRIDES)
     cells = object_cells(width, size, os_)
     return Question(
         LESSON,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from deeplab_core.config import RESOLUTIONS
+from deeplab_core.config import DEEPLAB_OUTPUT_STRIDES, RESOLUTIONS
 from deeplab_core.maths.resolution import final_size, stage_sizes
 from deeplab_core.nets.segmentation import network_size
 from deeplab_core.quiz import Question
@@ -40,7 +40,7 @@ def _long_side(rng: random.Random) -> Question:
 
 def _feature_side(rng: random.Random) -> Question:
     _, _, short_side, h, w = _resized(rng)
-    os_ = rng.choice((16, 8))
+    os_ = rng.choice(DEEPLAB_OUTPUT_STRIDES)  # the output strides the page offers for a ResNet
     return Question(
         LESSON,
         "feature_side",

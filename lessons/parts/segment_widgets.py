@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from deeplab_core.config import MODEL_NAMES, MULTI_GRID, RESOLUTIONS
+from deeplab_core.config import (
+    DEEPLAB_OUTPUT_STRIDES,
+    MODEL_NAMES,
+    MULTI_GRID,
+    NO_MULTI_GRID,
+    RESOLUTIONS,
+    TORCHVISION_OUTPUT_STRIDE,
+)
+from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
 from deeplab_core.nets.fast_inference import inference_copy
 from lessons.parts.models import get_model
 from lessons.parts.widgets import choice, float_slider, selectbox, toggle
@@ -37,14 +45,20 @@ def controls(device: str) -> Settings:
         "res",
         "segment.resolution",
         RESOLUTIONS,
-        default=RESOLUTIONS.index(520),
+        default=RESOLUTIONS.index(TORCHVISION_RESIZE),
         help_key="segment.resolution_help",
         container=cols[1],
     )
-    output_stride, multi_grid = None, (1, 1, 1)
+    output_stride, multi_grid = None, NO_MULTI_GRID
     if name != "mobilenet_v3_large":
+        strides = sorted(DEEPLAB_OUTPUT_STRIDES)  # starting where torchvision builds the network
         output_stride = choice(
-            "stride", "segment.output_stride", (8, 16), help_key="segment.output_stride_help", container=cols[2]
+            "stride",
+            "segment.output_stride",
+            strides,
+            default=strides.index(TORCHVISION_OUTPUT_STRIDE[name]),
+            help_key="segment.output_stride_help",
+            container=cols[2],
         )
         # on its own row: in a narrow column the switch's label was cut off
         if toggle("mg", "segment.multi_grid", help_key="segment.multi_grid_help"):

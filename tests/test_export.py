@@ -12,8 +12,8 @@ from PIL import Image
 from deeplab_core.figures import export
 from deeplab_core.figures.export import formula_frames, gif_bytes, growth_frames, png_bytes, render
 from deeplab_core.figures.formula import CELL_COLOURS, MAX_FRAMES, sliding_animation
-from deeplab_core.figures.receptive_field import GRID_BACKGROUND, growth_animation
-from deeplab_core.figures.style import HOLE_COLOUR
+from deeplab_core.figures.receptive_field import growth_animation
+from deeplab_core.figures.style import GRID_BACKGROUND, HOLE_COLOUR
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.maths.dilation import ConvGeometry
 from deeplab_core.maths.receptive_field import same_conv

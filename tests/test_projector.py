@@ -12,7 +12,7 @@ from deeplab_core.figures.formula import kernel_figure, sliding_animation
 from deeplab_core.figures.output_stride import rf_growth_figure
 from deeplab_core.figures.overview import design_figure, resolution_figure
 from deeplab_core.figures.receptive_field import growth_animation, growth_chart
-from deeplab_core.figures.style import PROJECTOR_TEXT, box, for_projector
+from deeplab_core.figures.style import INK, INK_ON_DARK, INK_STRONG, MAP_FILL, NOTE, PROJECTOR_TEXT, box, for_projector
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.maths.dilation import ConvGeometry
 from deeplab_core.maths.receptive_field import same_conv
@@ -62,24 +62,24 @@ def test_every_text_is_at_least_projector_size(name, lang):
     styled = as_dict(for_projector(figures(lang)[name]))
     small = [(where, size) for where, size in font_sizes(styled) if size < PROJECTOR_TEXT]
     assert not small, small
-    assert styled["layout"]["font"] == {"size": PROJECTOR_TEXT, "color": "#111111"}
+    assert styled["layout"]["font"] == {"size": PROJECTOR_TEXT, "color": INK_STRONG}
 
 
 def test_text_is_dark_on_a_light_theme_and_light_on_a_dark_one():
     fig = resolution_figure(513, "en")
-    fig.add_annotation(x=0, y=0, text="note", font=dict(size=10, color="#808495"))
+    fig.add_annotation(x=0, y=0, text="note", font=dict(size=10, color=NOTE))
     light, dark = for_projector(fig), for_projector(fig, dark=True)
-    assert light.layout.xaxis.tickfont.color == "#111111" and dark.layout.xaxis.tickfont.color == "#f2f2f2"
-    assert light.layout.annotations[-1].font.color == "#111111"  # the pale grey note becomes ink
-    assert dark.layout.annotations[-1].font.color == "#f2f2f2"
+    assert light.layout.xaxis.tickfont.color == INK_STRONG and dark.layout.xaxis.tickfont.color == INK_ON_DARK
+    assert light.layout.annotations[-1].font.color == INK_STRONG  # the grey note becomes ink
+    assert dark.layout.annotations[-1].font.color == INK_ON_DARK
 
 
 def test_labels_in_diagram_boxes_keep_their_dark_ink_in_both_themes():
     fig = go.Figure()
-    box(fig, 0, 0, 1, 1, "ASPP", fill="#eef", font_colour="#222222")
+    box(fig, 0, 0, 1, 1, "ASPP", fill=MAP_FILL, font_colour=INK)
     for dark in (False, True):
         note = for_projector(fig, dark=dark).layout.annotations[0]
-        assert (note.font.color, note.font.size) == ("#222222", PROJECTOR_TEXT)
+        assert (note.font.color, note.font.size) == (INK, PROJECTOR_TEXT)
 
 
 def test_lines_are_thicker_and_markers_larger():

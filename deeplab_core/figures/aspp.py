@@ -8,7 +8,20 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import BRANCH_COLOURS, GREY, arrow, box, heatmap_row, label_image, tint
+from deeplab_core.figures.style import (
+    ABLATION_CHANGED,
+    BRANCH_COLOURS,
+    CONCAT_COLOUR,
+    GREY,
+    PROJECTION_COLOUR,
+    WHITE,
+    arrow,
+    box,
+    heatmap_row,
+    label_image,
+    rgb,
+    tint,
+)
 from deeplab_core.i18n import text
 from deeplab_core.nets.aspp_probe import Ablation, BranchInfo, BranchView
 
@@ -51,7 +64,7 @@ def aspp_diagram(
         arrow(fig, 0.8, 0, 1.75, y)
         arrow(fig, 4.65, y, 5.75, 0)
     total = sum(b.out_channels for b in branches)
-    _block(fig, 6.4, 0, 1.3, 1.4, text("aspp.fig.concat", lang, c=total), "#8c564b")
+    _block(fig, 6.4, 0, 1.3, 1.4, text("aspp.fig.concat", lang, c=total), CONCAT_COLOUR)
     bn = " + BN + ReLU" if projection.batch_norm else ""
     _block(
         fig,
@@ -60,12 +73,12 @@ def aspp_diagram(
         2.3,
         1.4,
         text("aspp.fig.projection", lang, c_in=projection.in_channels, c_out=projection.out_channels, bn=bn),
-        "#e377c2",
+        PROJECTION_COLOUR,
     )
     arrow(fig, 7.05, 0, 7.45, 0)
     fig.update_xaxes(visible=False, range=[-1, 10])
     fig.update_yaxes(visible=False, range=[-3.1, 3.1])
-    fig.update_layout(height=460, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white")
+    fig.update_layout(height=460, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor=WHITE)
     return fig
 
 
@@ -106,7 +119,7 @@ def shares_figure(views: Sequence[BranchView], shares: Sequence[float], lang: st
 def ablation_figure(photo: np.ndarray, own: np.ndarray, result: Ablation, lang: str) -> go.Figure:
     """The photo, the network's label map, the map with the muted branch, and the pixels that changed."""
     changed = np.where(
-        result.changed[..., None], np.array([230, 25, 75], dtype=np.uint8), (photo // 3 + 150).astype(np.uint8)
+        result.changed[..., None], np.array(rgb(ABLATION_CHANGED), dtype=np.uint8), (photo // 3 + 150).astype(np.uint8)
     )  # changed pixels in red over a faded photo
     titles = [
         text("aspp.fig.photo", lang),
@@ -115,8 +128,8 @@ def ablation_figure(photo: np.ndarray, own: np.ndarray, result: Ablation, lang: 
         text("aspp.fig.changed", lang, n=result.changed_pixels, pct=f"{result.changed_fraction:.1%}"),
     ]
     fig = make_subplots(rows=1, cols=4, subplot_titles=titles, horizontal_spacing=0.02)
-    for col, rgb in enumerate((photo, label_image(own), label_image(result.labels), changed), start=1):
-        fig.add_trace(go.Image(z=rgb, hoverinfo="skip"), row=1, col=col)
+    for col, image in enumerate((photo, label_image(own), label_image(result.labels), changed), start=1):
+        fig.add_trace(go.Image(z=image, hoverinfo="skip"), row=1, col=col)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_layout(height=300, margin=dict(t=40, b=0, l=0, r=0))

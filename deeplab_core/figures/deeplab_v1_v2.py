@@ -15,18 +15,31 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import BLUE, BRANCH_COLOURS, GREY, INK, PALETTE, RED, arrow, box, hex_colour
+from deeplab_core.figures.style import (
+    BLUE,
+    BRANCH_COLOURS,
+    CRF_CHANGED,
+    GREY,
+    INK,
+    NEUTRAL_FILL,
+    PALETTE,
+    RED,
+    SUM_FILL,
+    WHITE,
+    arrow,
+    box,
+    hex_colour,
+    rgb,
+)
 from deeplab_core.i18n import text
 from deeplab_core.maths.crf import CrfTrace
 from deeplab_core.nets.deeplab_v2 import BranchLayers
-
-CHANGED = (255, 43, 214)  # a pixel the current mean-field step relabelled (no VOC class has this colour)
 
 
 def v2_aspp_diagram(branches: Sequence[BranchLayers], in_channels: int, output_stride: int, lang: str) -> go.Figure:
     """pool5 → four parallel fc6 → fc7 → fc8 branches → sum of the class scores, labelled from the module."""
     fig = go.Figure()
-    box(fig, 0, 0, 1.6, 1.2, text("deeplab_v1_v2.fig.pool5", lang, c=in_channels, os=output_stride), fill="#eeeeee")
+    box(fig, 0, 0, 1.6, 1.2, text("deeplab_v1_v2.fig.pool5", lang, c=in_channels, os=output_stride), fill=NEUTRAL_FILL)
     ys = np.linspace(2.4, -2.4, len(branches))
     for y, branch, colour in zip(ys, branches, BRANCH_COLOURS[1:], strict=False):
         fc6, fc7, fc8 = branch.layers
@@ -44,10 +57,10 @@ def v2_aspp_diagram(branches: Sequence[BranchLayers], in_channels: int, output_s
         arrow(fig, 0.8, 0, 1.75, y)
         arrow(fig, 5.05, y, 6.0, 0)
     classes = branches[0].layers[-1].out_channels
-    box(fig, 6.6, 0, 1.2, 1.2, text("deeplab_v1_v2.fig.sum", lang, classes=classes), fill="#f5e6c8")
+    box(fig, 6.6, 0, 1.2, 1.2, text("deeplab_v1_v2.fig.sum", lang, classes=classes), fill=SUM_FILL)
     fig.update_xaxes(visible=False, range=[-1, 7.6])
     fig.update_yaxes(visible=False, range=[-3.1, 3.1])
-    fig.update_layout(height=430, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white")
+    fig.update_layout(height=430, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor=WHITE)
     return fig
 
 
@@ -61,14 +74,14 @@ def overlay(photo: np.ndarray, labels: np.ndarray, changed: np.ndarray | None = 
     """(H, W, 3) uint8: the labels' VOC colours over the photo, changed pixels in the highlight colour."""
     blended = (0.6 * PALETTE[labels] + 0.4 * photo).astype(np.uint8)
     if changed is not None:
-        blended[changed] = CHANGED
+        blended[changed] = rgb(CRF_CHANGED)
     return blended
 
 
 def _legend(fig: go.Figure, classes: Sequence[tuple[int, str]], changed_label: str | None) -> None:
     entries = [(hex_colour(PALETTE[index]), name) for index, name in classes]
     if changed_label:
-        entries.append((hex_colour(CHANGED), changed_label))
+        entries.append((CRF_CHANGED, changed_label))
     for colour, name in entries:
         fig.add_trace(
             go.Scatter(

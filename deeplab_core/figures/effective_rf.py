@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import BLUE, HOLE_COLOUR, TEAL
+from deeplab_core.figures.style import BLUE, HOLE_COLOUR, TEAL, WHITE
 from deeplab_core.i18n import text
 from deeplab_core.maths.effective_rf import ERFStats
 
@@ -51,7 +51,7 @@ def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: st
                 y0=centre - half,
                 x1=centre + half,
                 y1=centre + half,
-                line=dict(color="white", width=1, dash="dash"),
+                line=dict(color=WHITE, width=1, dash="dash"),
             ),
             row=1,
             col=col,

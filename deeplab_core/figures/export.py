@@ -19,8 +19,17 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from deeplab_core.figures.formula import CELL_COLOURS, MAX_FRAMES, OUTPUT_COLOURS, padded_cells
-from deeplab_core.figures.receptive_field import COUNT_SCALE, GRID_BACKGROUND, frame_title
-from deeplab_core.figures.style import HOLE_COLOUR
+from deeplab_core.figures.receptive_field import frame_title
+from deeplab_core.figures.style import (
+    GRID_BACKGROUND,
+    HOLE_COLOUR,
+    PATHS_FEW,
+    PATHS_MANY,
+    SLIDE_INK,
+    TAP_MARK,
+    WHITE,
+    rgb,
+)
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
 from deeplab_core.maths.receptive_field import ConvLayer, prefix_coverages, receptive_field
@@ -33,8 +42,8 @@ CJK_FONTS = (  # Debian/Ubuntu (fonts-noto-cjk), Fedora, macOS, Windows
     "C:/Windows/Fonts/msyh.ttc",
 )
 WIDTH, PANEL, MARGIN, FONT_SIZE = 760, 440, 24, 18
-WHITE, INK, TAP_MARK = (255, 255, 255), (38, 39, 48), (245, 183, 0)
-COUNT_LOW, COUNT_HIGH = (str(colour) for _, colour in COUNT_SCALE)  # the page's path-count colour scale
+PAPER_RGB, INK_RGB, TAP_RGB = rgb(WHITE), rgb(SLIDE_INK), rgb(TAP_MARK)
+COUNT_LOW, COUNT_HIGH = PATHS_FEW, PATHS_MANY  # the page's path-count colour scale
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,8 @@ def text_language(lang: str) -> str:
     return lang if lang == "en" or cjk_font() is not None else "en"
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
-
-
 def _paint(kinds: np.ndarray, colours: Sequence[str]) -> np.ndarray:
-    return np.array([_rgb(c) for c in colours], dtype=np.uint8)[kinds]  # (H, W, 3)
+    return np.array([rgb(c) for c in colours], dtype=np.uint8)[kinds]  # (H, W, 3)
 
 
 def formula_frames(geom: ConvGeometry, lang: str) -> Frames:
@@ -115,7 +120,7 @@ def growth_frames(layers: Sequence[ConvLayer], lang: str) -> Frames:
     lang = text_language(lang)
     records = receptive_field(layers)
     size = records[-1].size
-    low, high = np.array(_rgb(COUNT_LOW), dtype=np.float64), np.array(_rgb(COUNT_HIGH), dtype=np.float64)
+    low, high = np.array(rgb(COUNT_LOW), dtype=np.float64), np.array(rgb(COUNT_HIGH), dtype=np.float64)
     frames = []
     for depth, (layer, record, paths) in enumerate(zip(layers, records, prefix_coverages(layers), strict=True), 1):
         counts = np.outer(paths, paths)  # (R, R)
@@ -123,8 +128,8 @@ def growth_frames(layers: Sequence[ConvLayer], lang: str) -> Frames:
         spread = reached.max() - reached.min()  # plotly's per-frame zmin..zmax; one count alone takes the dark end
         scale = (counts - reached.min()) / spread if spread else np.ones(counts.shape)
         block = (low + scale[..., None] * (high - low)).round().astype(np.uint8)  # (R, R, 3)
-        block[counts == 0] = _rgb(HOLE_COLOUR)
-        image = np.full((size, size, 3), _rgb(GRID_BACKGROUND), dtype=np.uint8)  # the page's plot background
+        block[counts == 0] = rgb(HOLE_COLOUR)
+        image = np.full((size, size, 3), rgb(GRID_BACKGROUND), dtype=np.uint8)  # the page's plot background
         offset = (size - len(paths)) // 2
         image[offset : offset + len(paths), offset : offset + len(paths)] = block
         taps = growth_taps(layers, depth)
@@ -132,7 +137,7 @@ def growth_frames(layers: Sequence[ConvLayer], lang: str) -> Frames:
         marks = tuple((float(y), float(x)) for y in taps for x in taps)
         frames.append(Frame(title, (Panel("", image, marks),)))
     names = [text(f"export.legend.{k}", lang) for k in ("paths", "hole", "taps")]
-    legend = tuple(zip((COUNT_HIGH, HOLE_COLOUR, "#f5b700"), names, strict=True))
+    legend = tuple(zip((COUNT_HIGH, HOLE_COLOUR, TAP_MARK), names, strict=True))
     return Frames(tuple(frames), legend, lang)
 
 
@@ -163,7 +168,7 @@ def _panel_image(panel: Panel, side: int) -> Image.Image:
     radius = max(2, cell // 2)
     for y, x in panel.marks:
         cy, cx = (y + 0.5) * cell, (x + 0.5) * cell
-        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=TAP_MARK, width=2)
+        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=TAP_RGB, width=2)
     return image
 
 
@@ -190,19 +195,19 @@ def render(frames: Frames, index: int) -> Image.Image:
     top = MARGIN + (line if any(p.title for p in frame.panels) else 0)
     below = top + max(i.height for i in images) + MARGIN
     rows = len(caption) + (spots[-1][1] + 1 if spots else 0)
-    canvas = Image.new("RGB", (WIDTH, below + line * rows + MARGIN), WHITE)
+    canvas = Image.new("RGB", (WIDTH, below + line * rows + MARGIN), PAPER_RGB)
     draw = ImageDraw.Draw(canvas)
     x = MARGIN
     for panel, image in zip(frame.panels, images, strict=True):
-        draw.text((x, MARGIN), panel.title, fill=INK, font=font)
+        draw.text((x, MARGIN), panel.title, fill=INK_RGB, font=font)
         canvas.paste(image, (x, top))
         x += image.width + MARGIN
     for n, words in enumerate(caption):
-        draw.text((MARGIN, below + n * line), words, fill=INK, font=font)
+        draw.text((MARGIN, below + n * line), words, fill=INK_RGB, font=font)
     for (colour, name), (x, row) in zip(frames.legend, spots, strict=True):
         y = below + (len(caption) + row) * line
-        draw.rectangle((x, y + 3, x + FONT_SIZE - 4, y + FONT_SIZE - 1), fill=_rgb(colour), outline=INK)
-        draw.text((x + FONT_SIZE + 2, y), name, fill=INK, font=font)
+        draw.rectangle((x, y + 3, x + FONT_SIZE - 4, y + FONT_SIZE - 1), fill=rgb(colour), outline=INK_RGB)
+        draw.text((x + FONT_SIZE + 2, y), name, fill=INK_RGB, font=font)
     return canvas
 
 
@@ -215,9 +220,14 @@ def png_bytes(image: Image.Image) -> bytes:
 def _palette() -> Image.Image:
     """Every flat colour the frames use, greys for anti-aliased text and a ramp of the path-count blues: one
     fixed palette, so each frame is mapped to it without a per-frame colour search (about 10× faster)."""
-    flat = [WHITE, INK, TAP_MARK, *(_rgb(c) for c in (*CELL_COLOURS, *OUTPUT_COLOURS, HOLE_COLOUR, GRID_BACKGROUND))]
-    greys = [tuple(round(w + (k - w) * i / 15) for w, k in zip(WHITE, INK, strict=True)) for i in range(1, 15)]
-    low, high = _rgb(COUNT_LOW), _rgb(COUNT_HIGH)
+    flat = [
+        PAPER_RGB,
+        INK_RGB,
+        TAP_RGB,
+        *(rgb(c) for c in (*CELL_COLOURS, *OUTPUT_COLOURS, HOLE_COLOUR, GRID_BACKGROUND)),
+    ]
+    greys = [tuple(round(w + (k - w) * i / 15) for w, k in zip(PAPER_RGB, INK_RGB, strict=True)) for i in range(1, 15)]
+    low, high = rgb(COUNT_LOW), rgb(COUNT_HIGH)
     blues = [tuple(round(a + (b - a) * i / 63) for a, b in zip(low, high, strict=True)) for i in range(64)]
     colours = [channel for colour in (*flat, *greys, *blues) for channel in colour]
     palette = Image.new("P", (1, 1))

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from deeplab_core.figures import style
 from deeplab_core.figures.style import BUTTONS, square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
 
 # Cell kinds on the padded input grid, drawn with a discrete colour scale.
 INPUT, PADDING, HOLE, TAP, TAP_ON_PADDING = range(5)
-CELL_COLOURS = ["#e8eef7", "#c8c8c8", "#fff3c4", "#1f6fd1", "#d1495b"]
+CELL_COLOURS = [style.MAP_FILL, style.PADDING, style.KERNEL_HOLE, style.TAP, style.TAP_ON_PADDING]
 # Output grid: not yet computed, computed, being computed now.
-OUTPUT_COLOURS = ["#f4f4f4", "#9cc3f0", "#1f6fd1"]
+OUTPUT_COLOURS = [style.OUTPUT_PENDING, style.OUTPUT_DONE, style.OUTPUT_NOW]
 MAX_FRAMES = 256
 FRAME_MS = 350  # the slide's pace, in the page and in the exported GIF
 

@@ -5,19 +5,28 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from deeplab_core.figures.style import square_axes
+from deeplab_core.figures.style import (
+    BLUE,
+    EXTRA_COLOURS,
+    INK,
+    INK_STRONG,
+    MAP_FILL,
+    PADDING_RING,
+    RED,
+    REFERENCE,
+    SECONDARY,
+    VALID_COUNT_COLOURS,
+    WHITE,
+    square_axes,
+)
 from deeplab_core.i18n import text
 from deeplab_core.maths.valid_weights import WeightCurves
 
 PAPER_COUNTS = (1, 4, 9)  # the three curves DeepLabv3's Figure 4 draws
-# One colour per valid count, shared by the curves and the heatmap (3×3 filter: 1, 2, 3, 4, 6 or 9).
-COUNT_COLOURS = {1: "#d1495b", 2: "#f4a259", 3: "#f6d55c", 4: "#8cb369", 6: "#8e6cbf", 9: "#1f6fd1"}
-_FALLBACK = ["#7f7f7f", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-_MAP, _PADDING = "#e8eef7", "#d9d9d9"
 
 
 def _colour(count: int) -> str:
-    return COUNT_COLOURS.get(count, _FALLBACK[count % len(_FALLBACK)])
+    return VALID_COUNT_COLOURS.get(count, EXTRA_COLOURS[count % len(EXTRA_COLOURS)])
 
 
 def _count_name(count: int, lang: str) -> str:
@@ -56,10 +65,10 @@ def curves_figure(curves: WeightCurves, rate: int, aspp_rates: tuple[int, ...], 
             mode="markers",
             showlegend=False,
             hoverinfo="skip",
-            marker=dict(size=10, color=[_colour(c) for c in counts], line=dict(color="#222", width=1)),
+            marker=dict(size=10, color=[_colour(c) for c in counts], line=dict(color=INK, width=1)),
         )
     )
-    shapes = [_vline(r, "#888", 1, "dot") for r in aspp_rates] + [_vline(rate, "#222", 1.5)]
+    shapes = [_vline(r, REFERENCE, 1, "dot") for r in aspp_rates] + [_vline(rate, INK, 1.5)]
     labels = [
         dict(
             x=r,
@@ -70,7 +79,7 @@ def curves_figure(curves: WeightCurves, rate: int, aspp_rates: tuple[int, ...], 
             textangle=-90,
             showarrow=False,
             text=text("large_rates.fig.aspp_rate", lang, r=r),
-            font=dict(size=11, color="#555"),
+            font=dict(size=11, color=SECONDARY),
         )
         for r in aspp_rates
     ]
@@ -115,7 +124,7 @@ def counts_heatmap(counts: np.ndarray, row: int, col: int, lang: str) -> go.Figu
             mode="markers",
             showlegend=False,
             hoverinfo="skip",
-            marker=dict(size=14, symbol="circle-open", color="#111", line=dict(width=3)),
+            marker=dict(size=14, symbol="circle-open", color=INK_STRONG, line=dict(width=3)),
         ),
     ]
     layout = dict(
@@ -157,30 +166,30 @@ def footprint_figure(feature_size: int, rate: int, row: int, col: int, validity:
             name=text(f"large_rates.fig.{key}", lang, n=int((validity == on_map).sum())),
             hovertemplate=hover,
             cliponaxis=False,
-            marker=dict(size=15, color=colour, symbol=symbol, line=dict(color="#fff", width=1)),
+            marker=dict(size=15, color=colour, symbol=symbol, line=dict(color=WHITE, width=1)),
         )
         for on_map, key, colour, symbol in (
-            (True, "tap_on_map", "#1f6fd1", "circle"),
-            (False, "tap_on_padding", "#d1495b", "x"),
+            (True, "tap_on_map", BLUE, "circle"),
+            (False, "tap_on_padding", RED, "x"),
         )
     ]
     data += [
-        _legend_square(text("large_rates.fig.map", lang, n=feature_size), _MAP, "#1f6fd1"),
-        _legend_square(text("large_rates.fig.padding", lang, p=pad), _PADDING, None),
+        _legend_square(text("large_rates.fig.map", lang, n=feature_size), MAP_FILL, BLUE),
+        _legend_square(text("large_rates.fig.padding", lang, p=pad), PADDING_RING, None),
     ]
     lo, hi = -pad - 0.5, feature_size - 0.5 + pad
     view = max(2.0, 0.04 * (hi - lo))  # room around the padding ring, so taps on its rim are not cut
     span = rate * (k // 2)
     shapes = [
-        dict(type="rect", x0=lo, y0=lo, x1=hi, y1=hi, fillcolor=_PADDING, line=dict(width=0), layer="below"),
+        dict(type="rect", x0=lo, y0=lo, x1=hi, y1=hi, fillcolor=PADDING_RING, line=dict(width=0), layer="below"),
         dict(
             type="rect",
             x0=-0.5,
             y0=-0.5,
             x1=feature_size - 0.5,
             y1=feature_size - 0.5,
-            fillcolor=_MAP,
-            line=dict(color="#1f6fd1", width=2),
+            fillcolor=MAP_FILL,
+            line=dict(color=BLUE, width=2),
             layer="below",
         ),
         dict(
@@ -189,7 +198,7 @@ def footprint_figure(feature_size: int, rate: int, row: int, col: int, validity:
             y0=row - span,
             x1=col + span,
             y1=row + span,
-            line=dict(color="#555", dash="dash", width=1),
+            line=dict(color=SECONDARY, dash="dash", width=1),
         ),
     ]
     layout = dict(

@@ -7,13 +7,25 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from deeplab_core.config import ASPP_RATES, CROP_SIZE, OUTPUT_STRIDES
-from deeplab_core.figures.style import OS_COLOURS, arrow, box
+from deeplab_core.figures.style import (
+    FEATURE_FILL,
+    IMAGE_FILL,
+    INK,
+    MERGE_FILL,
+    NETWORK_FILL,
+    NOTE,
+    OS_COLOURS,
+    RED,
+    WHITE,
+    arrow,
+    box,
+)
 from deeplab_core.i18n import text
 from deeplab_core.maths.resolution import stage_sizes
 
 DESIGNS: tuple[str, ...] = ("image_pyramid", "encoder_decoder", "atrous", "spp")
 SCHEMATIC_INPUT = CROP_SIZE
-_IMAGE, _NETWORK, _FEATURE, _MERGE = "#f6d8a8", "#cfe0f5", "#1f6fd1", "#f4b6bf"
+_IMAGE, _NETWORK, _FEATURE, _MERGE = IMAGE_FILL, NETWORK_FILL, FEATURE_FILL, MERGE_FILL
 _X_RANGE, _Y_RANGE = (0.0, 12.0), (-0.8, 6.0)
 
 
@@ -56,7 +68,7 @@ def design_figure(design: str, lang: str) -> go.Figure:
     fig = go.Figure()
     fig.update_xaxes(range=_X_RANGE, visible=False, fixedrange=True)
     fig.update_yaxes(range=_Y_RANGE, visible=False, fixedrange=True)
-    fig.update_layout(height=280, margin=dict(l=5, r=5, t=10, b=5), plot_bgcolor="white", showlegend=False)
+    fig.update_layout(height=280, margin=dict(l=5, r=5, t=10, b=5), plot_bgcolor=WHITE, showlegend=False)
     draw(fig, lang)
     return fig
 
@@ -65,7 +77,7 @@ def _box(fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, la
     box(fig, x, y, w, h, label, fill=colour)
 
 
-def _label(fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, colour: str = "#222") -> None:
+def _label(fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, colour: str = INK) -> None:
     fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=size, color=colour))
 
 
@@ -87,8 +99,8 @@ def _image_pyramid(fig: go.Figure, lang: str) -> None:
         _box(fig, 4.6, y, 2.8, 1.0, _NETWORK, text("overview.fig.dcnn", lang))
         _box(fig, 6.9, y, 0.3, 1.2 * scale, _FEATURE)
         arrow(fig, 7.1, y, 8.2, 3.0 + (y - 3.0) * 0.3)
-    _label(fig, 4.6, 4.0, text("overview.fig.shared", lang), size=10, colour="#666")
-    _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour="#666")
+    _label(fig, 4.6, 4.0, text("overview.fig.shared", lang), size=10, colour=NOTE)
+    _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour=NOTE)
     _box(fig, 9.0, 3.0, 1.6, 2.2, _MERGE, text("overview.fig.merge", lang))
     arrow(fig, 9.8, 3.0, 10.3, 3.0)
     fig.add_annotation(
@@ -97,7 +109,7 @@ def _image_pyramid(fig: go.Figure, lang: str) -> None:
         text=text("overview.fig.prediction", lang),
         showarrow=False,
         xanchor="left",
-        font=dict(size=11, color="#222"),
+        font=dict(size=11, color=INK),
     )
 
 
@@ -112,15 +124,15 @@ def _encoder_decoder(fig: go.Figure, lang: str) -> None:
         lift = 0.9 + 0.12 * (k - i)
         fig.add_shape(
             type="path",
-            line=dict(color="#d1495b", width=1.2, dash="dot"),
+            line=dict(color=RED, width=1.2, dash="dot"),
             path=f"M {xs[i]},{tops[i] + 0.1} Q {(xs[i] + xs[k]) / 2},{max(tops[i], tops[k]) + lift} "
             f"{xs[k]},{tops[k] + 0.1}",
         )
     n = len(encoder)
     _label(fig, (xs[1] + xs[n - 1]) / 2, 5.75, text("overview.fig.encoder", lang))
     _label(fig, (xs[n] + xs[-1]) / 2, 5.75, text("overview.fig.decoder", lang))
-    _label(fig, xs[n - 1], 4.7, text("overview.fig.skip", lang), size=10, colour="#d1495b")
-    _label(fig, 6.0, -0.45, text("overview.fig.sides", lang, size=SCHEMATIC_INPUT), size=10, colour="#666")
+    _label(fig, xs[n - 1], 4.7, text("overview.fig.skip", lang), size=10, colour=RED)
+    _label(fig, 6.0, -0.45, text("overview.fig.sides", lang, size=SCHEMATIC_INPUT), size=10, colour=NOTE)
 
 
 def _atrous(fig: go.Figure, lang: str) -> None:
@@ -129,10 +141,10 @@ def _atrous(fig: go.Figure, lang: str) -> None:
     xs = [0.6 + i * 10.8 / (len(sides) - 1) for i in range(len(sides))]
     tops = _feature_maps(fig, xs, sides, lang)
     for x, top, stage in zip(xs[1:], tops[1:], stages, strict=True):
-        _label(fig, x, -0.45, stage.name, size=10, colour="#666")
+        _label(fig, x, -0.45, stage.name, size=10, colour=NOTE)
         if stage.rate > 1:
-            _label(fig, x, top + 0.45, text("overview.fig.rate", lang, rate=stage.rate), colour="#d1495b")
-    _label(fig, xs[0], -0.45, text("overview.fig.input", lang), size=10, colour="#666")
+            _label(fig, x, top + 0.45, text("overview.fig.rate", lang, rate=stage.rate), colour=RED)
+    _label(fig, xs[0], -0.45, text("overview.fig.input", lang), size=10, colour=NOTE)
     _label(fig, 6.0, 5.6, text("overview.fig.atrous_note", lang, os=stages[-1].stride, size=SCHEMATIC_INPUT))
 
 

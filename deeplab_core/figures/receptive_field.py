@@ -10,7 +10,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.style import BLUE, BUTTONS, GREY, HOLE_COLOUR, TEAL, square_axes
+from deeplab_core.figures.style import (
+    BLUE,
+    BUTTONS,
+    GREY,
+    GRID_BACKGROUND,
+    HOLE_COLOUR,
+    PATHS_FEW,
+    PATHS_MANY,
+    TAP_MARK,
+    TEAL,
+    square_axes,
+)
 from deeplab_core.i18n import text
 from deeplab_core.maths.receptive_field import (
     ConvLayer,
@@ -24,8 +35,7 @@ from deeplab_core.maths.receptive_field import (
 SAMPLES = ("chelsea", "astronaut")  # names in deeplab_core.samples: the photos this lesson offers
 FRAME_MS = 900  # one layer per frame, in the page and in the exported GIF
 MAX_ANIMATION_SIZE = 161  # grid side in pixels; beyond it the frames get too heavy for the browser
-GRID_BACKGROUND = "#eef0f3"  # the whole grid in a faint grey: the field's growth shows against its final extent
-COUNT_SCALE = [[0, "#dbe8f8"], [1, "#0b3d91"]]
+COUNT_SCALE = [[0, PATHS_FEW], [1, PATHS_MANY]]
 HOLE_SCALE = [[0, HOLE_COLOUR], [1, HOLE_COLOUR]]
 
 
@@ -85,7 +95,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
             mode="markers",
             hoverinfo="skip",
             _validate=False,
-            marker=dict(symbol="circle-open", size=9, color="#f5b700", line=dict(width=2)),
+            marker=dict(symbol="circle-open", size=9, color=TAP_MARK, line=dict(width=2)),
         )
         title = frame_title(depth, layer, record.size, paths, lang)
         frames.append(
@@ -196,7 +206,7 @@ def coverage_figure(layers: Sequence[ConvLayer], lang: str) -> go.Figure:
         go.Bar(
             x=np.arange(size),
             y=paths,
-            marker_color=np.where(paths == 0, HOLE_COLOUR, "#1f6fd1"),
+            marker_color=np.where(paths == 0, HOLE_COLOUR, BLUE),
             customdata=offsets,
             hovertemplate="%{customdata}: %{y}<extra></extra>",
         ),

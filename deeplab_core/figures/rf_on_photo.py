@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from deeplab_core.figures.receptive_field import HOLE_SCALE
+from deeplab_core.figures.style import TAP_MARK
 from deeplab_core.i18n import text
 from deeplab_core.maths.receptive_field import ConvLayer, coverage, receptive_field
 
@@ -46,10 +47,10 @@ def photo_figure(
         x1=cx + half + 0.5,
         y0=cy - half - 0.5,
         y1=cy + half + 0.5,
-        line=dict(color="#f5b700", width=3),
+        line=dict(color=TAP_MARK, width=3),
     )
     fig.add_trace(
-        go.Scatter(x=[cx], y=[cy], mode="markers", marker=dict(symbol="x", size=10, color="#f5b700"), hoverinfo="skip")
+        go.Scatter(x=[cx], y=[cy], mode="markers", marker=dict(symbol="x", size=10, color=TAP_MARK), hoverinfo="skip")
     )
     width, height = photo_size
     fig.update_xaxes(range=[min(-0.5, cx - half - 2), max(width - 0.5, cx + half + 2)], showgrid=False)

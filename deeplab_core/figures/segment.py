@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from deeplab_core.figures.style import PALETTE, hex_colour, label_image
+from deeplab_core.figures.style import BANNER, BAR_EDGE, INK, PALETTE, WARNING, hex_colour, label_image
 from deeplab_core.i18n import text
 from deeplab_core.nets.segmentation import Segmentation
 
@@ -101,9 +101,9 @@ def _layout(fig: go.Figure, seg: Segmentation, title: str, lang: str) -> go.Figu
             x=0.5,
             y=0.5,
             showarrow=False,
-            font=dict(size=22, color="#b00020"),
-            bgcolor="rgba(255,255,255,0.8)",
-            bordercolor="#b00020",
+            font=dict(size=22, color=WARNING),
+            bgcolor=BANNER,
+            bordercolor=WARNING,
             borderwidth=2,
         )
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=50, b=10), height=460)
@@ -145,7 +145,7 @@ def legend_figure(shares: list[ClassShare], trained: bool, lang: str) -> go.Figu
             x=[row.share for row in shares],
             y=[row.name for row in shares],
             orientation="h",
-            marker=dict(color=[row.colour for row in shares], line=dict(color="#333", width=1)),
+            marker=dict(color=[row.colour for row in shares], line=dict(color=BAR_EDGE, width=1)),
             text=[f"{row.share:.1%}" for row in shares],
             textposition="outside",
             cliponaxis=False,
@@ -154,7 +154,7 @@ def legend_figure(shares: list[ClassShare], trained: bool, lang: str) -> go.Figu
     )
     title = text("segment.fig.legend_title" if trained else "segment.fig.legend_title_untrained", lang)
     fig.update_layout(
-        title=dict(text=title, font=dict(color="#222" if trained else "#b00020")),
+        title=dict(text=title, font=dict(color=INK if trained else WARNING)),
         height=110 + 30 * len(shares),
         margin=dict(l=10, r=60, t=50, b=40),
     )

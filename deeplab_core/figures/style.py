@@ -5,16 +5,64 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-# One colour per meaning, on every page.
+# Every colour the figures draw with lives here, named for what it means; the figures import the names.
+# The course's hues, one meaning each on every page.
 BLUE, RED, TEAL, GREY = "#1f6fd1", "#d1495b", "#2a9d8f", "#7f7f7f"
-INK, ARROW = "#222222", "#555555"
-OS_COLOURS: dict[int, str] = {32: RED, 16: BLUE, 8: TEAL}  # output stride, wherever it is drawn
-BACKBONE_COLOURS: dict[str, str] = {"resnet50": BLUE, "resnet101": "#f28e2b", "mobilenet_v3_large": TEAL}
+ORANGE, PURPLE = "#f28e2b", "#8e6cbf"
+BROWN, PINK, VIOLET, CYAN = "#8c564b", "#e377c2", "#9467bd", "#17becf"  # plotly's D3 hues, for what needs more
+WHITE = "#ffffff"
+
+# Text and lines.
+INK = "#222222"  # text and outlines on a light background
+SECONDARY = "#555555"  # arrows, dashed guides, notes beside a chart
+NOTE = "#666666"  # small labels under a schematic
+REFERENCE = "#888888"  # reference lines (the ASPP rates on a chart)
+BOX_EDGE, BAR_EDGE = "#444444", "#333333"  # the outline of a diagram block; of a legend bar
+INK_STRONG, INK_ON_DARK = "#111111", "#f2f2f2"  # projector text on a light and on a dark theme
+SLIDE_INK = "#262730"  # text on exported slides: Streamlit's own text colour, as beside the page's charts
+WARNING = "#b00020"  # what an untrained network shows
+BANNER = "rgba(255,255,255,0.8)"  # behind a warning drawn over a picture
+
+# Grids: cells of a map, its padding, and what a kernel does with them.
+MAP_FILL = "#e8eef7"  # a map's (or an input's) cells
+PADDING = "#c8c8c8"  # padded cells in a grid
+PADDING_RING = "#d9d9d9"  # the zero-padding ring around a whole map, paler: taps are drawn over it
+KERNEL_HOLE = "#fff3c4"  # a pixel inside a dilated kernel's window that the kernel skips
+TAP, TAP_ON_PADDING = BLUE, RED  # where a kernel's weights land: on the map, on padding
+TAP_MARK = "#f5b700"  # the ring around the taps a layer reads, on a grid or a photo
+OUTPUT_PENDING, OUTPUT_DONE, OUTPUT_NOW = "#f4f4f4", "#9cc3f0", BLUE  # an output grid filling position by position
+GRID_BACKGROUND = "#eef0f3"  # a receptive field's whole extent, faint: its growth shows against it
+PATHS_FEW, PATHS_MANY = "#dbe8f8", "#0b3d91"  # paths from an input pixel to the centre unit
+HOLE_COLOUR = "#e4572e"  # a pixel no path reaches: the gridding artefact
+CRF_CHANGED = "#ff2bd6"  # a pixel the current mean-field step relabelled (no VOC class has this colour)
+ABLATION_CHANGED = "#e6194b"  # a pixel whose label changed when an ASPP branch was muted
+
+# Diagram blocks (the overview's schematics, DeepLab v2's ASPP).
+IMAGE_FILL, NETWORK_FILL, FEATURE_FILL, MERGE_FILL = "#f6d8a8", "#cfe0f5", BLUE, "#f4b6bf"
+NEUTRAL_FILL, SUM_FILL = "#eeeeee", "#f5e6c8"
+CONCAT_COLOUR, PROJECTION_COLOUR = BROWN, PINK  # ASPP's concatenation and its 1×1 projection
+
+# One colour per meaning, wherever it is drawn.
+OS_COLOURS: dict[int, str] = {32: RED, 16: BLUE, 8: TEAL}  # output stride
+BACKBONE_COLOURS: dict[str, str] = {"resnet50": BLUE, "resnet101": ORANGE, "mobilenet_v3_large": TEAL}
 # ASPP branches in torchvision's order: 1×1, three atrous rates (small to large), image pooling.
-BRANCH_COLOURS: tuple[str, ...] = (GREY, BLUE, TEAL, RED, "#8e6cbf")
+BRANCH_COLOURS: tuple[str, ...] = (GREY, BLUE, TEAL, RED, PURPLE)
+# Valid weights of a 3×3 filter at one position (1, 2, 3, 4, 6 or 9), in the curves and the heat map alike;
+# another count (a larger kernel) takes one of EXTRA_COLOURS.
+VALID_COUNT_COLOURS: dict[int, str] = {1: RED, 2: "#f4a259", 3: "#f6d55c", 4: "#8cb369", 6: PURPLE, 9: BLUE}
+EXTRA_COLOURS: tuple[str, ...] = (GREY, VIOLET, BROWN, PINK, CYAN)
+VARIANT_COLOURS: dict[str, str] = {"a": RED, "b": BLUE, "c": TEAL, "d": PURPLE, "e-grid": ORANGE, "e-hdc": SECONDARY}
+# The train lab's classes, close to the colours the scenes paint them with (so a reader matches them).
+LAB_CLASS_COLOURS: dict[str, str] = {
+    "background": "#3c3c3c",
+    "disc": "#40a64d",
+    "line": "#f2d933",
+    "dot": "#d94dd9",
+    "inside_red": "#e63c3c",
+    "inside_blue": "#3c64eb",
+}
 # Play/pause buttons: pale with dark text in both themes (the dark theme's defaults drew white text on white).
 BUTTONS: dict = {"bgcolor": "#f0f2f6", "bordercolor": "#9a9a9a", "font": {"color": INK}}
-HOLE_COLOUR = "#e4572e"  # a pixel no path reaches: the gridding artefact
 
 
 def voc_palette(n: int = 256) -> np.ndarray:
@@ -43,10 +91,15 @@ def hex_colour(rgb: np.ndarray | tuple[int, ...]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
+def rgb(colour: str) -> tuple[int, int, int]:
+    """ "#rrggbb" → (r, g, b), for pictures drawn with numpy or Pillow."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return r, g, b
+
+
 def tint(colour: str, amount: float = 0.82) -> str:
     """`colour` mixed with white: a pale fill that keeps dark text readable, with the colour itself as the edge."""
-    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-    return hex_colour(tuple(round(c + (255 - c) * amount) for c in rgb))
+    return hex_colour(tuple(round(c + (255 - c) * amount) for c in rgb(colour)))
 
 
 def square_axes(x_range: list[float] | None = None, y_range: list[float] | None = None, *, ticks: bool = False) -> dict:
@@ -66,7 +119,7 @@ def box(
     label: str = "",
     *,
     fill: str,
-    edge: str = "#444444",
+    edge: str = BOX_EDGE,
     opacity: float = 1.0,
     font_size: int = 12,
     font_colour: str = INK,
@@ -104,7 +157,7 @@ def arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
         showarrow=True,
         arrowhead=2,
         arrowwidth=1.4,
-        arrowcolor=ARROW,
+        arrowcolor=SECONDARY,
     )
 
 
@@ -135,7 +188,7 @@ def for_projector(fig: go.Figure | dict, *, dark: bool = False) -> go.Figure | d
 
 def _projected(fig: go.Figure, dark: bool) -> go.Figure:
     """for_projector on a figure object (already a copy)."""
-    ink = "#f2f2f2" if dark else "#111111"
+    ink = INK_ON_DARK if dark else INK_STRONG
     big = dict(size=PROJECTOR_TEXT, color=ink)
     fig.update_layout(
         font=big,
@@ -146,7 +199,7 @@ def _projected(fig: go.Figure, dark: bool) -> go.Figure:
     for axes in (fig.update_xaxes, fig.update_yaxes):
         axes(tickfont=big, title_font=dict(size=PROJECTOR_TEXT + 2, color=ink))
     # notes drawn on a light plot area (a diagram's white panel) stay dark even on the dark theme
-    note_ink = "#111111" if _is_light(fig.layout.plot_bgcolor) else ink
+    note_ink = INK_STRONG if _is_light(fig.layout.plot_bgcolor) else ink
     for note in fig.layout.annotations:
         note.font.size = max(note.font.size or 0, PROJECTOR_TEXT)
         if note.name != "box" and note.bgcolor is None:
@@ -170,7 +223,7 @@ def _is_light(colour: str | None) -> bool:
         return True
     if not (colour.startswith("#") and len(colour) == 7):
         return False
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    r, g, b = rgb(colour)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b > 128
 
 

@@ -10,27 +10,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from deeplab_core.figures.style import HOLE_COLOUR, INK, LAB_CLASS_COLOURS, VARIANT_COLOURS, rgb
 from deeplab_core.i18n import text
 from deeplab_core.nets.lab.scenes import CLASSES
 
-# One colour per class, close to the colour the class is drawn with in the scenes (so a reader matches them).
-CLASS_COLOURS: dict[str, tuple[int, int, int]] = {
-    "background": (60, 60, 60),
-    "disc": (64, 166, 77),
-    "line": (242, 217, 51),
-    "dot": (217, 77, 217),
-    "inside_red": (230, 60, 60),
-    "inside_blue": (60, 100, 235),
-}
-_LUT = np.array([CLASS_COLOURS[c] for c in CLASSES], dtype=np.uint8)  # (classes, 3)
-VARIANT_COLOURS = {
-    "a": "#d1495b",
-    "b": "#1f6fd1",
-    "c": "#2a9d8f",
-    "d": "#8e6cbf",
-    "e-grid": "#f28e2b",
-    "e-hdc": "#555555",
-}
+_LUT = np.array([rgb(LAB_CLASS_COLOURS[c]) for c in CLASSES], dtype=np.uint8)  # (classes, 3)
 
 
 def class_image(labels: np.ndarray) -> np.ndarray:
@@ -70,8 +54,8 @@ def scenes_figure(images: np.ndarray, labels: np.ndarray, lang: str) -> go.Figur
 def legend_markdown(lang: str) -> str:
     """The class colours as a one-line Markdown legend (coloured squares and names)."""
     items = []
-    for name, rgb in CLASS_COLOURS.items():
-        swatch = f'<span style="color:rgb{rgb};font-size:1.3em">■</span>'
+    for name, colour in LAB_CLASS_COLOURS.items():
+        swatch = f'<span style="color:{colour};font-size:1.3em">■</span>'
         items.append(f"{swatch} {text(f'train.class.{name}', lang)}")
     return " &nbsp; ".join(items)
 
@@ -93,7 +77,7 @@ def curves_figure(histories: Mapping[str, Mapping[str, Sequence]], lang: str) ->
     """Training loss per step (left) and validation mIoU at each evaluation (right), one colour per variant."""
     fig = make_subplots(1, 2, subplot_titles=[text("train.fig.loss", lang), text("train.fig.miou", lang)])
     for key, h in histories.items():
-        colour = VARIANT_COLOURS.get(key, "#222222")
+        colour = VARIANT_COLOURS.get(key, INK)
         name = variant_name(key, lang)
         fig.add_trace(
             go.Scatter(
@@ -170,7 +154,7 @@ def coverage_figure(coverages: Mapping[str, np.ndarray], lang: str) -> go.Figure
         fig.add_trace(
             go.Heatmap(
                 z=np.where(grid == 0, 1.0, np.nan),
-                colorscale=[[0, "#e4572e"], [1, "#e4572e"]],
+                colorscale=[[0, HOLE_COLOUR], [1, HOLE_COLOUR]],
                 showscale=False,
                 hoverinfo="skip",
             ),

@@ -55,5 +55,5 @@ def test_browser_locale_picks_the_default_language(browser, app_url):
 def test_formula_animation_has_play_controls(page, app_url):
     page.goto(f"{app_url}/formula?lang=en")
     wait_for_app(page)
-    page.get_by_text(text("formula.fig.play", "en")).first.wait_for(timeout=30_000)
+    page.get_by_text(text("common.play", "en")).first.wait_for(timeout=30_000)
     assert page.locator(".js-plotly-plot").count() >= 2

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
+from deeplab_core.figures.animation import animation_controls
 from deeplab_core.figures.style import (
     BLUE,
     BRANCH_COLOURS,
@@ -34,6 +35,8 @@ from deeplab_core.figures.style import (
 from deeplab_core.i18n import text
 from deeplab_core.maths.crf import CrfTrace
 from deeplab_core.nets.deeplab_v2 import BranchLayers
+
+FRAME_MS = 700  # one mean-field step per frame while playing
 
 
 def v2_aspp_diagram(branches: Sequence[BranchLayers], in_channels: int, output_stride: int, lang: str) -> go.Figure:
@@ -125,32 +128,19 @@ def crf_steps_figure(
     fig.frames = [
         go.Frame(data=[go.Image(source=png)], traces=[label_trace], name=str(s)) for s, png in enumerate(frames_png)
     ]
-    steps = [
-        dict(
-            method="animate",
-            label=str(s),
-            args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))],
-        )
-        for s in range(len(frames_png))
-    ]
-    play = dict(frame=dict(duration=700, redraw=True), fromcurrent=True, transition=dict(duration=0))
     fig.update_layout(
         height=420,
         margin=dict(t=40, b=10, l=10, r=10),
         legend=dict(orientation="h", y=-0.02, yanchor="top"),
-        sliders=[
-            dict(active=step, steps=steps, currentvalue=dict(prefix=text("deeplab_v1_v2.fig.step", lang)), y=-0.12)
-        ],
-        updatemenus=[
-            dict(
-                type="buttons",
-                showactive=False,
-                x=0.0,
-                y=-0.16,
-                xanchor="left",
-                buttons=[dict(label=text("deeplab_v1_v2.fig.play", lang), method="animate", args=[None, play])],
-            )
-        ],
+        **animation_controls(
+            [(str(s), str(s)) for s in range(len(frames_png))],
+            frame_ms=FRAME_MS,
+            prefix=text("deeplab_v1_v2.fig.step", lang),
+            lang=lang,
+            y=-0.12,
+            slider_x=0.2,
+            active=step,
+        ),
     )
     for col in range(1, last + 1):
         fig.update_xaxes(visible=False, row=1, col=col)

@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from deeplab_core.figures import style
-from deeplab_core.figures.style import BUTTONS, square_axes
+from deeplab_core.figures.animation import animation_controls
+from deeplab_core.figures.style import square_axes
 from deeplab_core.i18n import text
 from deeplab_core.maths.dilation import ConvGeometry
 
@@ -113,8 +114,6 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
     cells, filled = grids(0)
     hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
     title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
-    play = {"frame": {"duration": FRAME_MS, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
-    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     layout = {
         "height": 580,
         "margin": {"l": 10, "r": 10, "t": 120, "b": 110},
@@ -128,37 +127,14 @@ def sliding_animation(geom: ConvGeometry, lang: str) -> dict:
             {**title, "x": 1, "xanchor": "right", "text": text("formula.fig.output", lang, size=o)},
             _legend_annotation(lang, y=1.12, yanchor="bottom"),
         ],
-        "updatemenus": [
-            {
-                **BUTTONS,
-                "type": "buttons",
-                "direction": "left",
-                "x": 0,
-                "y": -0.08,
-                "xanchor": "left",
-                "yanchor": "top",
-                "buttons": [
-                    {"label": text("formula.fig.play", lang), "method": "animate", "args": [None, play]},
-                    {"label": text("formula.fig.pause", lang), "method": "animate", "args": [[None], pause]},
-                ],
-            }
-        ],
-        "sliders": [
-            {
-                "x": 0.15,
-                "y": -0.06,
-                "len": 0.85,
-                "currentvalue": {"prefix": text("formula.fig.position", lang)},
-                "steps": [
-                    {
-                        "label": f"({r},{c})",
-                        "method": "animate",
-                        "args": [[str(i)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}],
-                    }
-                    for i, (r, c) in enumerate(positions)
-                ],
-            }
-        ],
+        **animation_controls(
+            [(str(i), f"({r},{c})") for i, (r, c) in enumerate(positions)],
+            frame_ms=FRAME_MS,
+            prefix=text("formula.fig.position", lang),
+            lang=lang,
+            y=-0.06,
+            slider_x=0.15,
+        ),
     }
     data = [
         _heatmap_dict(cells, CELL_COLOURS, text("formula.fig.hover_cell", lang)),

@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from deeplab_core.figures.animation import animation_controls
 from deeplab_core.figures.style import (
     BLUE,
-    BUTTONS,
     GREY,
     GRID_BACKGROUND,
     HOLE_COLOUR,
@@ -107,47 +107,19 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
         )
     fig = go.Figure(data=frames[0]["data"])
     fig.update_layout(plot_bgcolor=GRID_BACKGROUND, **square_axes([-0.5, size - 0.5], [size - 0.5, -0.5]))
-    play = dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))
     fig.update_layout(
         title=frames[0]["layout"]["title"],
         height=560,
         margin=dict(l=10, r=10, t=50, b=90),
         showlegend=False,
-        updatemenus=[
-            dict(
-                **BUTTONS,
-                type="buttons",
-                direction="left",
-                x=0,
-                y=-0.04,
-                xanchor="left",
-                yanchor="top",
-                buttons=[
-                    dict(label=text("receptive_field.fig.play", lang), method="animate", args=[None, play]),
-                    dict(
-                        label=text("receptive_field.fig.pause", lang),
-                        method="animate",
-                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")],
-                    ),
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                x=0.2,
-                y=-0.02,
-                len=0.8,
-                currentvalue=dict(prefix=text("receptive_field.fig.layer", lang)),
-                steps=[
-                    dict(
-                        label=str(i),
-                        method="animate",
-                        args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))],
-                    )
-                    for i in range(1, len(layers) + 1)
-                ],
-            )
-        ],
+        **animation_controls(
+            [(str(i), str(i)) for i in range(1, len(layers) + 1)],
+            frame_ms=FRAME_MS,
+            prefix=text("receptive_field.fig.layer", lang),
+            lang=lang,
+            y=-0.02,
+            slider_x=0.2,
+        ),
     )
     spec = fig.to_plotly_json()
     spec["frames"] = frames

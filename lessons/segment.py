@@ -4,6 +4,7 @@ import streamlit as st
 from PIL import Image
 
 from deeplab_core.budget import plan_input
+from deeplab_core.errors import LabError
 from deeplab_core.figures.segment import (
     class_shares,
     confidence_figure,
@@ -17,6 +18,8 @@ from deeplab_core.nets.device import default_device, describe_device
 from deeplab_core.nets.fast_inference import fuse_batchnorm
 from deeplab_core.nets.segmentation import Segmentation, segment, top1
 from deeplab_core.nets.workload import Work
+from deeplab_core.serving.client import Served, ServiceUnavailable, service_from_env
+from deeplab_core.serving.messages import Ask
 from lessons.parts.photo_input import budget_note, pick_photo
 from lessons.parts.quiz import quiz
 from lessons.parts.runner import run_job
@@ -25,28 +28,45 @@ from lessons.parts.ui import chart, header, language, show_source, t, what_to_no
 from lessons.parts.weights_choice import choose_weights
 
 LESSON = "segment"
-RESULT = "segment_result"  # session state of run_job: (run key, Segmentation) of the last run
+RESULT = "segment_result"  # session state of run_job: (run key, Ran) of the last run
+# A segmentation, and where it ran: the inference service (Served), here after the service failed (its reason), or
+# here as configured (None).
+Ran = tuple[Segmentation, Served | LabError | None]
 
 
-def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Segmentation | None:
+def run(image: Image.Image, photo_key: str, settings: Settings, weights: str, device: str) -> Ran | None:
     """The segmentation of this photo with these settings; the network runs only when something changed. None, after
-    a translated message, when the run is refused (photo shape, CPU job bound) or runs out of memory."""
+    a translated message, when the run is refused (photo shape, CPU job bound) or runs out of memory. With
+    ATROUS_LAB_INFERENCE=ray the inference service is asked first; when it fails, the photo runs here."""
     key = (photo_key, settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights, device)
     again = st.button(t("segment.run_again"), key="segment_again")
+    service = service_from_env()
+    failed: list[LabError] = []
 
     def work() -> list[Work]:
         h, w = plan_input(image.width, image.height, settings.short_side).size  # refuses beyond 1:16
         return [Work(settings.name, settings.output_stride, h, w)]
 
-    def job() -> Segmentation:
+    def job() -> Ran:
         model = fast_model(settings.name, weights, device, settings.output_stride, settings.multi_grid)
-        return segment(model, image, short_side=settings.short_side)
+        return segment(model, image, short_side=settings.short_side), (failed[0] if failed else None)
 
-    spinner = t("segment.running", device=describe_device(device).name)
-    return run_job(RESULT, key, job, work=work, device=device, spinner=spinner, force=again)
+    def remote() -> Ran | None:
+        assert service is not None
+        ask = Ask(settings.name, settings.short_side, settings.output_stride, settings.multi_grid, weights != "random")
+        try:
+            served = service.segment(image, ask)
+        except ServiceUnavailable as exc:
+            failed.append(exc)
+            return None
+        return served.segmentation, served
+
+    spinner = t("segment.running", device=describe_device(device).name if service is None else service.name)
+    offload = remote if service is not None else None
+    return run_job(RESULT, key, job, work=work, device=device, spinner=spinner, force=again, offload=offload)
 
 
-def timing_panel(seg: Segmentation, device: str) -> None:
+def timing_panel(seg: Segmentation, device: str, where: Served | LabError | None) -> None:
     st.subheader(t("segment.timings"))
     times = seg.timings
     cols = [*st.columns(2), *st.columns(2)]  # two rows: four metrics do not fit half a page side by side
@@ -57,11 +77,18 @@ def timing_panel(seg: Segmentation, device: str) -> None:
         strict=True,
     ):
         col.metric(t(f"segment.{label}"), f"{ms:.0f} ms")
-    st.caption(t("segment.timing_device", device=describe_device(device).name))
+    if isinstance(where, Served):
+        batch = {"batch": where.batch, "group": where.group, "round_trip": f"{where.round_trip_ms:.0f}"}
+        st.caption(t("serving.remote.served", service=where.service, device=where.device, **batch))
+    else:
+        st.caption(t("segment.timing_device", device=describe_device(device).name))
 
 
-def results(image: Image.Image, seg: Segmentation, settings: Settings, device: str) -> None:
+def results(image: Image.Image, ran: Ran, settings: Settings, device: str) -> None:
     lang = language()
+    seg, where = ran
+    if isinstance(where, LabError):  # the service failed: say why, and that this server ran the photo
+        st.warning(t(where.key, **where.values) + " " + t("serving.remote.fallback"), icon=":material/dns:")
     st.subheader(t("segment.results"))
     if not seg.trained:
         st.error(t("segment.untrained_banner"), icon=":material/warning:")
@@ -76,7 +103,7 @@ def results(image: Image.Image, seg: Segmentation, settings: Settings, device: s
         st.subheader(t("segment.legend"))
         chart(legend_figure(class_shares(seg, lang), seg.trained, lang), key="segment_legend")
     with right:
-        timing_panel(seg, device)
+        timing_panel(seg, device, where)
         st.subheader(t("segment.downloads"))
         prefix = "untrained-" if not seg.trained else ""
         st.download_button(
@@ -110,9 +137,9 @@ if weights == "random":
     st.warning(t("segment.weights.untrained_note"))
 if photo is not None and weights is not None:
     image, photo_key = photo
-    seg = run(image, photo_key, settings, weights, device)
-    if seg is not None:
-        results(image, seg, settings, device)
+    ran = run(image, photo_key, settings, weights, device)
+    if ran is not None:
+        results(image, ran, settings, device)
 quiz(LESSON)
 what_to_notice(LESSON)
 show_source(segment, top1, fuse_batchnorm)

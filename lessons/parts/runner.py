@@ -54,6 +54,7 @@ def run_job(
     spinner: str | None = None,
     when: bool = True,
     force: bool = False,
+    offload: Callable[[], T | None] | None = None,
 ) -> T | None:
     """The result of `job` for `key`, kept in this session under `state`.
 
@@ -61,6 +62,10 @@ def run_job(
     button passes the button); otherwise the stored result for this key, or None. `work` (or a function that
     returns it, for a plan that may itself refuse the photo) is checked before queuing. None after a translated
     message when the job is refused or fails.
+
+    `offload` (a call to the inference service) is tried first, outside the server's queue: it waits on another
+    machine, and holding the queue through that wait would serialise every session behind one remote call (and
+    the service could never batch them). When it returns None the job runs here, in the queue, as before.
     """
     stored = st.session_state.get(state)
     if stored is not None and stored[0] == key and not force:
@@ -69,8 +74,11 @@ def run_job(
         return None
     try:
         check_workload(device, work() if callable(work) else work)
-        with st.spinner(spinner) if spinner else nullcontext(), _turn(device):
-            result = job()
+        with st.spinner(spinner) if spinner else nullcontext():
+            result = offload() if offload is not None else None
+            if result is None:
+                with _turn(device):
+                    result = job()
     except LabError as exc:
         st.session_state.pop(state, None)
         show_error(exc)

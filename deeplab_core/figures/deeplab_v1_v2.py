@@ -137,7 +137,7 @@ def crf_steps_figure(
             frame_ms=FRAME_MS,
             prefix=text("deeplab_v1_v2.fig.step", lang),
             lang=lang,
-            y=-0.12,
+            y=-0.14,  # the buttons' top at -0.16: clear of the legend's row
             slider_x=0.2,
             active=step,
         ),

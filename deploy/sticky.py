@@ -84,7 +84,9 @@ def browser_session(
         xsrf = result.xsrf = jar.get("_streamlit_xsrf", "")
         ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
         protocols = [Subprotocol("streamlit"), Subprotocol(xsrf)] if xsrf else [Subprotocol("streamlit")]
-        with connect(ws_url, subprotocols=protocols, additional_headers={"Cookie": cookie}, open_timeout=timeout) as ws:
+        with connect(
+            ws_url, subprotocols=protocols, additional_headers={"Cookie": cookie}, open_timeout=timeout, max_size=None
+        ) as ws:
             assert ws.response is not None
             result.socket_replica = ws.response.headers.get(REPLICA_HEADER, "")
             msg = BackMsg()

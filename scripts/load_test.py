@@ -3,6 +3,7 @@
     python scripts/load_test.py --sessions 10            # a fresh `streamlit run app.py`, cold, untrained weights
     python scripts/load_test.py --sessions 30 --warm     # one warm-up session per lesson first, then the class
     python scripts/load_test.py --cold-starts 5          # first paint of the overview after a server start, ×5
+    python scripts/load_test.py --url http://host:8080 --sessions 60   # a running front end (deploy/run.sh)
 
 Each session is a thread with a websocket client that does what a browser tab does on opening a page: it sends
 one `rerun_script` BackMsg (the page's url path, ?lang=en or zh) and reads ForwardMsgs until `script_finished`.
@@ -231,8 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-starts", type=int, default=0, help="measure the overview's first paint N times")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--watcher", default="none", help="server.fileWatcherType: none (a class) or auto (dev)")
+    parser.add_argument("--url", help="a running server instead of a fresh one, e.g. nginx before replicas (deploy/)")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    if args.url:  # sessions as browsers (cookies, an upload each), checked for stickiness: deploy/class_run.py
+        from deploy.class_run import main as through
+
+        status = through(args.url, args.sessions, args.timeout, args.warm)
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+        return status
     if args.cold_starts:
         print(cold_starts(args.cold_starts, args.timeout, args.watcher))
         return 0

@@ -43,6 +43,10 @@ OBJECT_WIDTHS: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512)  # pixels, in th
 # any work (a 20000×1 strip would otherwise become a 520×10,400,000 input).
 BUDGET_ASPECT = 4
 MAX_ASPECT = 16
+# The most memory decoding one uploaded photo may take (deeplab_core.decode_budget), in bytes, estimated from the
+# file's header before any pixel is decoded: over it a JPEG is decoded at 1/2, 1/4 or 1/8 scale, anything else is
+# refused. A class uploads at once, and a 49-megapixel float TIFF would otherwise take 1.5 GB.
+DECODE_BUDGET_BYTES = 256 * 2**20
 # The most work one on-demand CPU job may hold the shared inference queue for (deeplab_core.nets.workload), in
 # multiply-accumulates: ResNet-101 at output stride 8 on a 520×693 photo (~333 G) fits, at 720×960 (~636 G) it does
 # not. A GPU job is not bounded.

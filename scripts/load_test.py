@@ -12,8 +12,9 @@ Sessions are spread over every lesson and both languages; the segment page runs 
 of the main area ("first paint") and to the finished script, and errors (an exception element, a failed run, or
 a timeout); and the server's resident memory (RSS) before the sessions, at its peak, and after they closed. A
 measurement, not a test: numbers go to docs/BENCHMARKS.md with the machine and its load (tests/test_cold_start.py
-reuses `server`, `run_class` and `open_session`). The server runs with `--server.fileWatcherType none`, as a
-classroom server should (--watcher auto: Streamlit's default, which watches the whole source tree).
+reuses `run_class` and `open_session`). The server is started by scripts/app_server.py, as the browser tests start
+theirs, with `--server.fileWatcherType none`, as a classroom server should (--watcher auto: Streamlit's default,
+which watches the whole source tree).
 """
 
 from __future__ import annotations
@@ -21,14 +22,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lessons import available_lessons  # noqa: E402
+from scripts.app_server import app_server  # noqa: E402
 
 MIB = 2**20
 
@@ -101,48 +98,6 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> float:
-    """Poll /_stcore/health until it answers ok; returns the monotonic time it did."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return time.monotonic()
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise RuntimeError(f"streamlit did not become healthy: {log.read_text()[-2000:]}")
-
-
-@contextmanager
-def server(env: dict[str, str] | None = None, watcher: str = "none") -> Iterator[tuple[str, subprocess.Popen, float]]:
-    """A fresh `streamlit run app.py` with untrained weights and an empty hub cache: (url, process, healthy at)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    torch_home = tempfile.mkdtemp(prefix="atrous-load-")
-    settings = {"ATROUS_LAB_WEIGHTS": "random", "TORCH_HOME": torch_home, **(env or {})}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    cmd += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    cmd += ["--server.fileWatcherType", watcher]  # "none" as a classroom server runs; "auto" watches the tree
-    log = Path(torch_home) / "server.log"  # a file, not a pipe: an unread pipe would block a chatty server
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **settings}, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        yield url, proc, wait_healthy(url, proc, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def run_class(url: str, pid: int, sessions: int, timeout: float) -> tuple[list[SessionResult], dict[str, int]]:
@@ -211,9 +166,9 @@ def cold_starts(times: int, timeout: float, watcher: str = "none") -> str:
     """The overview's first paint and finished script, counted from the health check answering."""
     paints, finishes = [], []
     for _ in range(times):
-        with server(watcher=watcher) as (url, _proc, healthy):
-            lag = time.monotonic() - healthy  # health answered → the tab opens
-            result = open_session(url, "overview", "en", timeout)
+        with app_server(watcher=watcher) as server:
+            lag = time.monotonic() - server.healthy_at  # health answered → the tab opens
+            result = open_session(server.url, "overview", "en", timeout)
             if not result.ok or result.first_paint_s is None or result.finished_s is None:
                 return f"cold start failed: {result.failure} {result.exceptions}"
             paints.append(result.first_paint_s + lag)
@@ -244,12 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cold_starts:
         print(cold_starts(args.cold_starts, args.timeout, args.watcher))
         return 0
-    with server(watcher=args.watcher) as (url, proc, _healthy):
+    with app_server(watcher=args.watcher) as server:
         if args.warm:
             for lesson in available_lessons():
-                open_session(url, lesson.slug, "en", args.timeout)
+                open_session(server.url, lesson.slug, "en", args.timeout)
         start = time.monotonic()
-        results, memory = run_class(url, proc.pid, args.sessions, args.timeout)
+        results, memory = run_class(server.url, server.process.pid, args.sessions, args.timeout)
         state = "warm" if args.warm else "cold"
         print(f"{args.sessions} sessions ({state} server) in {time.monotonic() - start:.1f} s")
         print(report(results, memory))

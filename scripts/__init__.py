@@ -1,0 +1,1 @@
+"""Tools run by hand (measurements) and the app server they and the tests share."""

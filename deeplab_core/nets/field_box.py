@@ -26,10 +26,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchvision.models.segmentation import DeepLabV3
 
+from deeplab_core.config import NO_MULTI_GRID
 from deeplab_core.maths.receptive_field import ConvLayer, ReceptiveField, receptive_field
 from deeplab_core.nets.aspp import atrous_convs
 from deeplab_core.nets.inspection import aspp_layers, backbone_layers
+from deeplab_core.nets.model import architecture
 from deeplab_core.nets.parts import aspp_of, backbone_of, sequence
 
 GLOBAL_POOLS = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
@@ -78,6 +81,13 @@ def head_path(net: nn.Module) -> list[ConvLayer]:
 def logit_field(net: nn.Module) -> ReceptiveField:
     """The receptive field of one cell of the class-score grid, in network-input pixels."""
     return receptive_field(backbone_path(net) + head_path(net))[-1]
+
+
+@lru_cache(maxsize=16)
+def wiring(name: str, output_stride: int = 16, multi_grid: tuple[int, ...] = NO_MULTI_GRID) -> DeepLabV3:
+    """Network `name` wired for these settings on the meta device (modules and shapes, no weights), built once per
+    setting: for reading its layers only, never to modify or run."""
+    return architecture(name, output_stride, multi_grid)
 
 
 def aspp_rates(net: nn.Module) -> tuple[int, ...]:

@@ -26,6 +26,7 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("aspp", ":material/account_tree:"),
     Lesson("large_rates", ":material/grid_4x4:"),
     Lesson("segment", ":material/photo_camera:"),
+    Lesson("pixel_field", ":material/my_location:"),
     Lesson("deeplab_v1_v2", ":material/history_edu:"),
     Lesson("train", ":material/model_training:"),
 )

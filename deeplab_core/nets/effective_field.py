@@ -45,6 +45,11 @@ from deeplab_core.nets.field_box import GLOBAL_POOLS, Box, aspp_rates, photo_box
 from deeplab_core.nets.model import DeepLab, ModelSpec
 from deeplab_core.nets.parts import aspp_of, backbone_of, sequence
 
+# The work of one `pixel_field`, in forward passes of the network (for the CPU job bound): the forward pass, the
+# backward pass to the photo (input gradients only: about one more), and the forward-mode pass along at most two
+# directions (the primal and a tangent for each, on the backbone).
+PASSES = 6
+
 
 @dataclass(frozen=True)
 class BranchShare:

@@ -12,6 +12,9 @@ overview page opens without it.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 MODEL_NAMES: tuple[str, ...] = ("mobilenet_v3_large", "resnet50", "resnet101")  # torchvision's DeepLabv3 builders
 RESNETS: tuple[str, ...] = ("resnet50", "resnet101")  # the backbones whose output stride can be re-wired
 
@@ -51,6 +54,32 @@ DECODE_BUDGET_BYTES = 256 * 2**20
 # multiply-accumulates: ResNet-101 at output stride 8 on a 520×693 photo (~333 G) fits, at 720×960 (~636 G) it does
 # not. A GPU job is not bounded.
 CPU_JOB_GMACS = 400
+
+
+# Threads, server-wide (docs/BENCHMARKS.md, "Threads"). A classroom server is never quiet: Streamlit renders for
+# other students, a CRF or the train lab runs beside the network. torch's OpenMP threads meet at a barrier after
+# every operation, so one thread whose core is taken stalls the others (two threads, one core busy elsewhere:
+# 4-6× slower). The inference engine's pool hands out small pieces of each operation to whichever thread is free
+# and sleeps instead of spinning, so it loses far less. Hence: the engine gets every core, torch every core but the
+# one the rest of the server needs, the CRF (short memory-bound operations) one.
+@dataclass(frozen=True)
+class ThreadPolicy:
+    cores: int  # the cores this process may run on
+    torch: int  # torch's intra-op threads: the models the lessons look inside, the CPU side of the GPU path
+    engine: int  # the inference engine's intra-op threads: the segment page on a CPU
+    crf: int  # torch's threads while the dense CRF runs
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity where the OS has one (a container's cpuset), else all."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def thread_policy(cores: int | None = None) -> ThreadPolicy:
+    """The threads each part uses on a machine with `cores` usable cores (default: this one)."""
+    cores = max(1, usable_cores() if cores is None else cores)
+    return ThreadPolicy(cores=cores, torch=max(1, cores - 1), engine=cores, crf=1)
 
 
 def feature_size(input_size: int, output_stride: int) -> int:

@@ -1,12 +1,18 @@
-"""Which processor runs the models: CUDA when present, MPS on a Mac, else the CPU."""
+"""Which processor runs the models (CUDA when present, MPS on a Mac, else the CPU), with how many threads."""
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import importlib.util
 import platform
+import threading
 from dataclasses import dataclass
 
 import torch
 import torchvision
+
+from deeplab_core.config import ThreadPolicy, thread_policy
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,8 @@ class DeviceInfo:
     threads: int  # torch intra-op threads (meaningful for the CPU)
     torch_version: str
     torchvision_version: str
+    engine: str  # what runs the segment page here: "ONNX Runtime 1.x" on a CPU that has it, else "PyTorch"
+    policy: ThreadPolicy  # the server's threads (config.thread_policy), as applied
 
 
 def available_devices() -> list[str]:
@@ -67,8 +75,42 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+_policy_lock = threading.Lock()
+_applied: ThreadPolicy | None = None
+
+
+def apply_thread_policy() -> ThreadPolicy:
+    """Set torch's CPU threads from `config.thread_policy()`, once per process; every later call returns what was
+    applied. The engine and the CRF read the same policy when they run."""
+    global _applied
+    with _policy_lock:
+        if _applied is None:
+            _applied = thread_policy()
+            torch.set_num_threads(_applied.torch)
+        return _applied
+
+
+@functools.cache
+def engine_version() -> str | None:
+    """ONNX Runtime's version when it and onnx (which the export needs) are installed, without importing them:
+    both are in requirements.txt, but the GPU machine may lack them."""
+    try:
+        if any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "onnx")):
+            return None
+        return importlib.metadata.version("onnxruntime")
+    except (ImportError, ValueError):  # a broken install, or an import hook that hides it: no engine
+        return None
+
+
+def engine_name(device: torch.device) -> str:
+    """What runs the segment page on `device`: ONNX Runtime on a CPU (deeplab_core.nets.engine), else PyTorch."""
+    version = engine_version() if device.type == "cpu" else None
+    return f"ONNX Runtime {version}" if version else "PyTorch"
+
+
 def describe_device(device: str | torch.device | None = None) -> DeviceInfo:
     dev = resolve_device(device)
+    policy = apply_thread_policy()
     name, memory = "CPU", None
     if dev.type == "cuda":
         props = torch.cuda.get_device_properties(dev)
@@ -82,4 +124,6 @@ def describe_device(device: str | torch.device | None = None) -> DeviceInfo:
         threads=torch.get_num_threads(),
         torch_version=torch.__version__,
         torchvision_version=torchvision.__version__,
+        engine=engine_name(dev),
+        policy=policy,
     )

@@ -59,7 +59,18 @@ def compute_box() -> str | None:
         box.caption(t("common.compute_cuda", name=info.name, memory=f"{info.memory_gib:.0f}"))
     elif info.kind == "mps":
         box.caption(t("common.compute_mps"))
-    else:
-        box.caption(t("common.compute_cpu", threads=info.threads))
+    else:  # the server's thread policy (deeplab_core.config.thread_policy), as applied
+        policy = info.policy
+        photos = policy.engine if info.engine != "PyTorch" else policy.torch  # no engine: photos run in torch
+        box.caption(
+            t(
+                "common.compute_cpu",
+                cores=policy.cores,
+                engine=info.engine,
+                engine_threads=photos,
+                torch_threads=policy.torch,
+                crf_threads=policy.crf,
+            )
+        )
     box.caption(f"torch {info.torch_version} · torchvision {info.torchvision_version}")
     return kind

@@ -11,6 +11,7 @@ use, so `import deeplab_core` stays cheap):
     config                  MODEL_NAMES
     nets.model              load_model, DeepLab, set_output_stride
     nets.segmentation       segment, Segmentation
+    nets.engine             fast_model
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _PUBLIC = {
     "set_output_stride": "deeplab_core.nets.model",
     "segment": "deeplab_core.nets.segmentation",
     "Segmentation": "deeplab_core.nets.segmentation",
+    "fast_model": "deeplab_core.nets.engine",
     "effective_field": "deeplab_core.nets.effective_field",
 }
 __all__ = sorted(_PUBLIC)

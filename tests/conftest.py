@@ -51,8 +51,9 @@ def random_weights_folder(tmp_path_factory):
 
 
 @pytest.fixture
-def random_weights(random_weights_folder, monkeypatch):
+def random_weights(random_weights_folder, monkeypatch, tmp_path):
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # the engine's export cache (nets.engine_export): the test's own
     return random_weights_folder
 
 

@@ -39,16 +39,18 @@ def assert_result(at, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_sample_is_segmented(lang, random_weights_folder, monkeypatch):
+def test_sample_is_segmented(lang, random_weights_folder, monkeypatch, tmp_path):
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # the engine's export cache: this test's own
     at = open_page("segment", lang)
     assert_result(at, lang)
     assert not at.error  # weights from a file: no untrained banner
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_upload_is_segmented_and_a_bad_one_explained(lang, random_weights_folder, monkeypatch):
+def test_upload_is_segmented_and_a_bad_one_explained(lang, random_weights_folder, monkeypatch, tmp_path):
     monkeypatch.setenv("ATROUS_LAB_WEIGHTS", str(random_weights_folder))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # the engine's export cache: this test's own
     at = open_page("segment", lang)
     at.radio(key="segment_src").set_value("upload").run()
     at.file_uploader(key="segment_photo_upload").set_value(("photo.png", png(), "image/png")).run()

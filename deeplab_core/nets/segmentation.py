@@ -3,7 +3,8 @@
 The reference (torchvision's documented recipe): `weights.transforms()` on the PIL image, `model(x)["out"]`
 in float32, logits upsampled bilinearly to the photo's size, softmax, the most probable class per pixel.
 
-The fast pipeline computes the same label map with less work:
+The fast pipeline computes the same label map with less work. On a CPU the network and the top-1 run in ONNX
+Runtime (`deeplab_core.nets.engine`, the same function exported once); on a GPU, and wherever the engine is absent:
 - an inference copy of the model (`deeplab_core.nets.fast_inference`: BatchNorm folded, channels_last, in-place
   activations);
 - uint8 → float once, normalisation as one multiply-add, channels_last input (the photo's HWC bytes already
@@ -31,6 +32,7 @@ from torchvision.transforms._presets import SemanticSegmentation
 
 from deeplab_core.budget import InputPlan, network_size, plan_input
 from deeplab_core.nets.device import synchronize
+from deeplab_core.nets.engine import Engine
 from deeplab_core.nets.memory import memory_guard
 from deeplab_core.nets.model import DeepLab, ModelSpec
 
@@ -43,6 +45,7 @@ class Timings:
     inference_ms: float
     postprocess_ms: float
     device: str
+    engine: str = "torch"  # "onnxruntime" when deeplab_core.nets.engine ran the network
 
     @property
     def total_ms(self) -> float:
@@ -101,42 +104,68 @@ def top1(logits: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, tor
     return labels, probability
 
 
-def segment(model: DeepLab, image: Image.Image, *, short_side: int | None = None) -> Segmentation:
-    """Segment `image` with `model` (ideally an `inference_copy`) on the model's device, within the pixel budget
-    (PhotoShapeError beyond it) and without crashing when memory runs out (OutOfMemoryError)."""
+def segment(model: DeepLab | Engine, image: Image.Image, *, short_side: int | None = None) -> Segmentation:
+    """Segment `image` with `model` — what `fast_model` returns (the ONNX Runtime engine on a CPU, an
+    `inference_copy` on a GPU), or any DeepLab — within the pixel budget (PhotoShapeError beyond it) and without
+    crashing when memory runs out (OutOfMemoryError)."""
     spec = model.spec
     device = model.device
     plan = plan_input(image.width, image.height, short_side or spec.resize_size)
-    short_side = plan.short_side
     configure(device)
     size = (image.height, image.width)
-    start = time.perf_counter()
     with memory_guard(device), torch.inference_mode():
-        x = preprocess(image, spec, short_side, device)  # (1, 3, h, w)
-        synchronize(device)
-        prepared = time.perf_counter()
-        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
-            logits = model.net(x)["out"]  # (1, C, h, w)
-        synchronize(device)
-        inferred = time.perf_counter()
-        labels, probability = top1(logits, size)  # (H, W), (H, W)
-        labels_np, probability_np = labels.cpu().numpy(), probability.cpu().numpy()
-    done = time.perf_counter()
+        if isinstance(model, Engine):
+            labels, probability, network, marks = _run_engine(model, image, plan.short_side, size)
+        else:
+            labels, probability, network, marks = _run_torch(model, image, plan.short_side, size)
+    start, prepared, inferred, done = marks
     timings = Timings(
         preprocess_ms=1e3 * (prepared - start),
         inference_ms=1e3 * (inferred - prepared),
         postprocess_ms=1e3 * (done - inferred),
         device=device.type,
+        engine="onnxruntime" if isinstance(model, Engine) else "torch",
     )
     return Segmentation(
-        labels=labels_np,
-        probabilities=probability_np,
+        labels=labels,
+        probabilities=probability,
         categories=spec.categories,
-        network_size=(int(x.shape[-2]), int(x.shape[-1])),
+        network_size=network,
         plan=plan,
         trained=spec.trained,
         timings=timings,
     )
+
+
+Marks = tuple[float, float, float, float]  # perf_counter at the start and after each of the three stages
+Run = tuple[np.ndarray, np.ndarray, tuple[int, int], Marks]  # labels, probability, network (h, w), marks
+
+
+def _run_torch(model: DeepLab, image: Image.Image, short_side: int, size: tuple[int, int]) -> Run:
+    device = model.device
+    start = time.perf_counter()
+    x = preprocess(image, model.spec, short_side, device)  # (1, 3, h, w)
+    synchronize(device)
+    prepared = time.perf_counter()
+    with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
+        logits = model.net(x)["out"]  # (1, C, h, w)
+    synchronize(device)
+    inferred = time.perf_counter()
+    labels, probability = top1(logits, size)  # (H, W), (H, W)
+    labels_np, probability_np = labels.cpu().numpy(), probability.cpu().numpy()
+    network = (int(x.shape[-2]), int(x.shape[-1]))
+    return labels_np, probability_np, network, (start, prepared, inferred, time.perf_counter())
+
+
+def _run_engine(engine: Engine, image: Image.Image, short_side: int, size: tuple[int, int]) -> Run:
+    start = time.perf_counter()
+    x = preprocess(image, engine.spec, short_side, engine.device).contiguous().numpy()  # (1, 3, h, w) NCHW
+    prepared = time.perf_counter()
+    logits = engine.logits(x)  # (1, C, h, w)
+    inferred = time.perf_counter()
+    labels, probability = engine.top1(logits, size)  # (H, W), (H, W)
+    network = (int(x.shape[-2]), int(x.shape[-1]))
+    return labels, probability, network, (start, prepared, inferred, time.perf_counter())
 
 
 def reference_logits(model: DeepLab, image: Image.Image, *, short_side: int | None = None) -> torch.Tensor:

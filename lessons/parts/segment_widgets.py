@@ -15,7 +15,9 @@ from deeplab_core.config import (
     TORCHVISION_OUTPUT_STRIDE,
 )
 from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
-from deeplab_core.nets.fast_inference import inference_copy
+from deeplab_core.nets.engine import Engine
+from deeplab_core.nets.engine import fast_model as page_model
+from deeplab_core.nets.model import DeepLab
 from lessons.parts.models import get_model
 from lessons.parts.widgets import choice, float_slider, selectbox, toggle
 
@@ -68,6 +70,9 @@ def controls(device: str) -> Settings:
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def fast_model(name: str, weights: str, device: str, output_stride: int | None, multi_grid: tuple[int, ...]):
-    """The shared model's inference copy (BatchNorm folded, channels_last); the shared one stays untouched."""
-    return inference_copy(get_model(name, weights, device, output_stride, multi_grid), device)
+def fast_model(
+    name: str, weights: str, device: str, output_stride: int | None, multi_grid: tuple[int, ...]
+) -> DeepLab | Engine:
+    """What the page runs for the shared model (`deeplab_core.fast_model`): ONNX Runtime on a CPU, exported once
+    into the cache beside torch's hub cache; the torch inference copy on a GPU. The shared model stays untouched."""
+    return page_model(get_model(name, weights, device, output_stride, multi_grid), device)

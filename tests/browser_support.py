@@ -1,25 +1,24 @@
-"""Real-browser testing: a `streamlit run` server on a free loopback port and headless system Chromium.
+"""Real-browser testing: headless system Chromium against the session's `streamlit run` server (tests/conftest.py
+starts it with scripts/app_server.py).
 
 Playwright drives Debian's Chromium (Playwright cannot download its own browsers here). Without Chromium the
 browser tests are skipped with a reason, except under CI, where a missing browser is a failure.
+
+Nothing here sleeps: a test waits for the page's own states (the app connected and its script not running), for
+the address bar, or for the script run its action caused (`one_run`: the `script_finished` message on the page's
+websocket). Screenshots are taken only when ATROUS_LAB_SCREENSHOTS names a folder.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from tests.paths import ROOT
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -61,56 +60,6 @@ def require_chromium() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free loopback port; yield its base URL; stop it afterwards."""
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    output = proc.stdout.read() if proc.poll() is not None else ""
-                    raise RuntimeError(f"streamlit did not start: {output[-2000:]}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def wait_for_app(page, timeout: float = 120_000) -> None:
     """Wait until the app is connected and its script has finished running (Streamlit's e2e way)."""
     page.wait_for_selector(
@@ -119,20 +68,64 @@ def wait_for_app(page, timeout: float = 120_000) -> None:
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", state="attached", timeout=timeout)
 
 
-def screenshot_dir(tmp_path_factory) -> Path:
-    """Screenshots go to $ATROUS_SCREENSHOTS when set (to look at them), else to a pytest temporary folder."""
-    folder = os.environ.get("ATROUS_SCREENSHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+_STREAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> its app's websocket
 
 
-def full_screenshot(page, path: Path, width: int = 1400) -> None:
-    """Streamlit scrolls inside its main container, so a full-page shot needs a viewport as tall as it."""
+def watch_runs(page):
+    """Remember the page's connection to the app (`/_stcore/stream`), so `one_run` can see its script runs."""
+
+    def opened(socket) -> None:
+        if socket.url.endswith("/_stcore/stream"):
+            _STREAMS[page] = socket
+
+    page.on("websocket", opened)
+    return page
+
+
+def _run_finished(payload: str | bytes) -> bool:
+    """A ForwardMsg saying a run of the script (or of a fragment) finished, not one cut short for a rerun."""
+    if isinstance(payload, str) or len(payload) > 256:  # the message is tiny; deltas and figures are not it
+        return False
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    try:
+        message.ParseFromString(payload)
+    except Exception:  # noqa: BLE001 - not a ForwardMsg: not the one we wait for
+        return False
+    return message.WhichOneof("type") == "script_finished" and message.script_finished != (
+        ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    )
+
+
+@contextmanager
+def one_run(page, timeout: float = 120_000) -> Iterator[None]:
+    """Around an action that makes the app rerun (a widget, a link, the navigation): wait until that run has
+    finished and the page has drawn it. Unlike waiting for the "not running" state alone, this cannot be
+    fooled by the moment between the action and the start of its run."""
+    with _STREAMS[page].expect_event("framereceived", predicate=_run_finished, timeout=timeout):
+        yield
+    wait_for_app(page, timeout)
+
+
+def screenshot(page, name: str, width: int = 1400) -> None:
+    """Save a full-page screenshot to $ATROUS_LAB_SCREENSHOTS/<name>.png, only when that variable is set.
+
+    Streamlit scrolls inside its main container, so a full-page shot needs a viewport as tall as it; the shot is
+    taken once every chart has been laid out again at its container's width."""
+    folder = os.environ.get("ATROUS_LAB_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
     height = page.evaluate(
         "() => { const m = document.querySelector('[data-testid=stMain]');"
         " return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }"
     )
     page.set_viewport_size({"width": width, "height": min(max(int(height) + 80, 900), 16000)})
-    page.wait_for_timeout(800)  # plotly redraws at the new size
-    page.screenshot(path=str(path), full_page=True)
+    page.wait_for_function(  # every autosized chart laid out at its container's new width
+        """() => [...document.querySelectorAll('.js-plotly-plot')].every(gd => !gd._fullLayout
+                 || (gd.layout && gd.layout.width)
+                 || Math.abs(gd._fullLayout.width - gd.getBoundingClientRect().width) < 2)""",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

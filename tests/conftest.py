@@ -1,52 +1,70 @@
-"""Shared test fixtures: one Chromium, one app server, and the weights the model tests load."""
+"""Shared test fixtures and the markers every test gets by rule (tests/markers.py).
+
+Built once per session (per worker under pytest-xdist) and shared: one Chromium, one app server, the random
+DeepLab models and the folder of their weights that the model tests and the pages load.
+"""
+
+from __future__ import annotations
+
+import copy
 
 import pytest
 
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole session (skipped without Chromium, unless CI is set)."""
-    from tests.browser_support import CHROMIUM_ARGS, require_chromium
-
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+from tests import markers
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """A running app whose models are untrained (no weights are fetched) and whose hub cache is empty."""
-    from tests.browser_support import streamlit_server
+def pytest_collection_modifyitems(config, items):
+    """unit / apptest / browser / network / tool, by what each test reaches (see tests/markers.py)."""
 
-    torch_home = tmp_path_factory.mktemp("torch_home")
-    with streamlit_server({"ATROUS_LAB_WEIGHTS": "random", "TORCH_HOME": str(torch_home)}) as url:
-        yield url
+    def mark(item, kind):
+        item.add_marker(getattr(pytest.mark, kind))
+        if kind == "browser":  # under --dist loadgroup: one worker runs them all, with one server
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+    markers.assign(items, mark)
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    yield page
-    context.close()
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, when it is installed
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker per core, at most 4 (each worker imports torch and Streamlit and holds its models)."""
+    import os
+
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
+
+
+RANDOM_MODELS = ("mobilenet_v3_large", "resnet50")
 
 
 @pytest.fixture(scope="session")
-def random_weights_folder(tmp_path_factory):
-    """A folder for ATROUS_LAB_WEIGHTS: random MobileNetV3 and ResNet-50 state dicts, saved to disk and loaded
-    through the same path as real checkpoints (tests never fetch weights)."""
+def random_models():
+    """One untrained DeepLabv3 per name, seeded 0, built once; read them through `random_model`, which copies."""
     import torch
 
     from deeplab_core.nets.model import load_model
 
+    built = {}
+    for name in RANDOM_MODELS:
+        with torch.random.fork_rng(devices=[]):  # the tests' own random state is left as it was
+            torch.manual_seed(0)
+            built[name] = load_model(name, weights="random", device="cpu")
+    return built
+
+
+@pytest.fixture(scope="session")
+def random_model(random_models):
+    """`random_model(name)`: a private copy of the session's untrained model (free to rewire), without rebuilding."""
+    return lambda name: copy.deepcopy(random_models[name])
+
+
+@pytest.fixture(scope="session")
+def random_weights_folder(tmp_path_factory, random_models):
+    """A folder for ATROUS_LAB_WEIGHTS: the random models' state dicts, saved to disk and loaded through the
+    same path as real checkpoints (tests never fetch weights)."""
+    import torch
+
     folder = tmp_path_factory.mktemp("weights")
-    torch.manual_seed(0)
-    for name in ("mobilenet_v3_large", "resnet50"):
-        torch.save(load_model(name, weights="random", device="cpu").net.state_dict(), folder / f"{name}.pth")
+    for name, model in random_models.items():
+        torch.save(model.net.state_dict(), folder / f"{name}.pth")
     return folder
 
 
@@ -71,3 +89,55 @@ def offline_without_weights(monkeypatch, tmp_path):
         )
 
     monkeypatch.setattr(weights, "download", unreachable)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (skipped without Chromium, unless CI is set)."""
+    from tests.browser_support import CHROMIUM_ARGS, require_chromium
+
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, random_weights_folder):
+    """The one app server of the session, for every browser test: its models load the random weights folder (so
+    the segment page really segments, without a download) and its hub cache is empty."""
+    from scripts.app_server import app_server
+    from tests.browser_support import require_chromium
+
+    require_chromium()  # no server for tests that will be skipped
+    env = {"ATROUS_LAB_WEIGHTS": str(random_weights_folder)}
+    with app_server(env, workdir=tmp_path_factory.mktemp("server")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def new_tab(browser):
+    """`new_tab(**context options)`: a page in a fresh browser context (a new browser, to the app: a new
+    session), watched for its script runs (tests/browser_support.watch_runs); all closed after the test."""
+    from tests.browser_support import watch_runs
+
+    contexts = []
+
+    def open_tab(**options):
+        options.setdefault("viewport", {"width": 1400, "height": 1000})
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return watch_runs(context.new_page())
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_tab):
+    return new_tab()

@@ -8,9 +8,8 @@ import pytest
 
 from deeplab_core.i18n import catalogue, text
 from lessons import available_lessons
-from tests.browser_support import wait_for_app
+from tests.browser_support import one_run, wait_for_app
 
-pytestmark = pytest.mark.browser
 HOME = available_lessons()[0].slug
 IN_FRAGMENTS = {"size", "mg_os"}  # controls inside an st.fragment: their rerun does not redraw the sidebar
 
@@ -23,52 +22,51 @@ def sidebar_link(page) -> str:
     return page.locator("[data-testid=stSidebar] [data-testid=stCode]").first.inner_text().strip()
 
 
-def settle(page, key: str | None = None, value: str | None = None) -> None:
-    """Wait for the script to finish; with `key`, first for the address bar to carry that control (`key=value`)."""
-    if key is not None:
-        page.wait_for_function(
-            """([k, v]) => { const u = new URLSearchParams(location.search).getAll(k);
-                            return u.length > 0 && (v === null || u.some(x => Math.abs(x - v) < 1e-9)); }""",
-            arg=[key, value],
-            timeout=30_000,
-        )
-    wait_for_app(page)
-    page.wait_for_timeout(300)
-    wait_for_app(page)
+def in_url(page, key: str, value: str | None = None) -> None:
+    """Wait for the address bar to carry that control (`key=value`, or `key` with any value)."""
+    page.wait_for_function(
+        """([k, v]) => { const u = new URLSearchParams(location.search).getAll(k);
+                        return u.length > 0 && (v === null || u.some(x => Math.abs(x - v) < 1e-9)); }""",
+        arg=[key, value],
+        timeout=30_000,
+    )
 
 
 def nudge(page, key: str, steps: int) -> None:
     """Move the slider with widget key `key` by `steps` (keyboard, as a student with arrows would)."""
     handle = page.locator(f".st-key-{key} input[type=range]").first
-    for _ in range(abs(steps)):  # one step at a time, each one in the URL before the next
+    for _ in range(abs(steps)):  # one step at a time, each one run and in the URL before the next
         before = handle.input_value()
-        handle.focus()
-        page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
-        page.wait_for_function("([e, b]) => e.value !== b", arg=[handle.element_handle(), before], timeout=30_000)
-        settle(page, key, handle.input_value())
+        with one_run(page):
+            handle.focus()
+            page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
+            page.wait_for_function("([e, b]) => e.value !== b", arg=[handle.element_handle(), before], timeout=30_000)
+        in_url(page, key, handle.input_value())
 
 
 def flip(page, key: str) -> None:
-    page.locator(f".st-key-{key} label").first.click()
-    settle(page, key)
+    with one_run(page):
+        page.locator(f".st-key-{key} label").first.click()
+    in_url(page, key)
 
 
 def pick(page, key: str, label: str) -> None:
-    page.locator(f".st-key-{key} label").filter(has_text=label).first.click()
-    settle(page, key)
+    with one_run(page):
+        page.locator(f".st-key-{key} label").filter(has_text=label).first.click()
+    in_url(page, key)
 
 
 def read(page, key: str) -> str:
     """What a control shows: a slider's value, a switch's state, a radio's chosen label."""
     root = page.locator(f".st-key-{key}").first
     root.locator("input").first.wait_for(state="attached", timeout=60_000)
-    slider = root.locator("input[type=range]")
-    if slider.count():
-        return slider.first.input_value()
-    checked = root.locator("input:checked")
-    if root.locator("input[type=radio]").count():
-        return checked.first.locator("xpath=ancestor::label").inner_text().strip()
-    return str(checked.count() == 1)
+    return root.evaluate(  # one round trip to the browser, not one per question
+        """root => { const slider = root.querySelector('input[type=range]');
+                    if (slider) return slider.value;
+                    const checked = root.querySelectorAll('input:checked');
+                    if (root.querySelector('input[type=radio]')) return checked[0].closest('label').innerText.trim();
+                    return checked.length === 1 ? 'True' : 'False'; }"""
+    )
 
 
 def actions(lang: str) -> dict[str, list[tuple]]:
@@ -93,11 +91,10 @@ def actions(lang: str) -> dict[str, list[tuple]]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("slug", list(actions("en")))
-def test_a_copied_link_opens_the_same_view_in_a_new_browser(browser, app_url, slug, lang):
-    teacher = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = teacher.new_page()
+def test_a_copied_link_opens_the_same_view_in_a_new_browser(new_tab, app_url, slug, lang):
+    page = new_tab()  # the teacher's browser
     page.goto(url_of(app_url, slug, f"?lang={lang}"))
-    settle(page)
+    wait_for_app(page)
     steps = actions(lang)[slug]
     do = {"nudge": nudge, "flip": flip, "pick": pick}
     for kind, key, arg in steps:
@@ -110,16 +107,14 @@ def test_a_copied_link_opens_the_same_view_in_a_new_browser(browser, app_url, sl
     assert copied.startswith(url_of(app_url, slug).rstrip("/")) and f"lang={lang}" in copied
     for _, key, _ in steps:
         assert (f"{key}=" in copied) == (key not in IN_FRAGMENTS), (key, copied)
-    teacher.close()
+    page.context.close()
 
-    student = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = student.new_page()
+    page = new_tab()  # the student's: a new session
     page.goto(link)
-    settle(page)
+    wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("h1").first.inner_text().strip() == text(f"{slug}.title", lang)
     assert {key: read(page, key) for key in shown} == shown
-    student.close()
 
 
 @pytest.mark.parametrize("slug", list(actions("en")))
@@ -127,7 +122,7 @@ def test_garbage_in_a_link_gives_no_error(page, app_url, slug):
     own = {key for _, key, _ in actions("en")[slug]}
     junk = "&".join(f"{key}=banana" for key in sorted(own))
     page.goto(url_of(app_url, slug, f"?lang=en&{junk}&projector=maybe"))
-    settle(page)
+    wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("h1").first.inner_text().strip() == text(f"{slug}.title", "en")
     query = page.url.split("?", 1)[-1]
@@ -135,57 +130,54 @@ def test_garbage_in_a_link_gives_no_error(page, app_url, slug):
     assert "banana" not in sidebar_link(page)
     numbers = page.goto(url_of(app_url, slug, "?lang=en&" + "&".join(f"{key}=-99999" for key in sorted(own))))
     assert numbers is not None
-    settle(page)
+    wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0
 
 
 def test_a_lesson_keeps_its_state_when_the_student_comes_back(page, app_url):
     page.goto(url_of(app_url, "formula", "?lang=en"))
-    settle(page)
+    wait_for_app(page)
     nudge(page, "d", 3)
     assert read(page, "d") == "5"
-    page.locator("[data-testid=stSidebarNav] a").filter(has_text=text("overview.title", "en")).first.click()
-    settle(page)
-    page.locator("[data-testid=stSidebarNav] a").filter(has_text=text("formula.title", "en")).first.click()
-    settle(page)
+    with one_run(page):
+        page.locator("[data-testid=stSidebarNav] a").filter(has_text=text("overview.title", "en")).first.click()
+    with one_run(page):
+        page.locator("[data-testid=stSidebarNav] a").filter(has_text=text("formula.title", "en")).first.click()
     assert read(page, "d") == "5"
     assert "d=5" in sidebar_link(page) and "d=5" in page.url
 
 
-def test_switching_language_carries_the_choices_into_the_link(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+def test_switching_language_carries_the_choices_into_the_link(new_tab, app_url):
+    page = new_tab()
     page.goto(url_of(app_url, "receptive_field", "?lang=en"))
-    settle(page)
+    wait_for_app(page)
     pick(page, "preset", text("receptive_field.presets.gridding", "en"))
-    page.locator("[data-testid=stSidebar] label").filter(has_text="中文").first.click()
+    with one_run(page):
+        page.locator("[data-testid=stSidebar] label").filter(has_text="中文").first.click()
     page.wait_for_url("**lang=zh**", timeout=30_000)
-    settle(page)
     assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")
     link = sidebar_link(page)
     assert "preset=" in link and "lang=zh" in link
-    context.close()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    page.context.close()
+    page = new_tab()
     page.goto(link)
-    settle(page)
+    wait_for_app(page)
     assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")
-    context.close()
 
 
 def test_reset_clears_the_lesson_and_its_link(page, app_url):
     page.goto(url_of(app_url, "formula", "?lang=en&d=5&i=12"))
-    settle(page)
+    wait_for_app(page)
     assert (read(page, "d"), read(page, "i")) == ("5", "12")
-    page.locator(".st-key-reset_formula button").click()
-    settle(page)
+    with one_run(page):
+        page.locator(".st-key-reset_formula button").click()
     assert (read(page, "d"), read(page, "i")) == ("2", "7")
     assert sidebar_link(page).endswith("?lang=en")
 
 
 def test_short_navigation_titles_fit(page, app_url):
     page.goto(url_of(app_url, HOME, "?lang=en"))
-    settle(page)
+    wait_for_app(page)
     nav = page.locator("[data-testid=stSidebarNav]").inner_text()
     assert text("aspp.nav_title", "en") in nav and text("aspp.title", "en") not in nav
     assert "aspp.nav_title" in {k for k in catalogue("zh")}

@@ -123,15 +123,13 @@ def test_a_link_turns_projector_mode_on():
     assert "projector=true" in at.sidebar.code[0].value
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("projector", [False, True], ids=["normal", "projector"])
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 720)], ids=["1024x768", "1280x720"])
-def test_no_derivation_is_clipped(browser, app_url, size, lang, projector):
+def test_no_derivation_is_clipped(new_tab, app_url, size, lang, projector):
     from tests.browser_support import wait_for_app
 
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-    page = context.new_page()
+    page = new_tab(viewport={"width": size[0], "height": size[1]})
     page.goto(f"{app_url}/formula?lang={lang}&i=32&k=7&d=8&s=4&p=16" + ("&projector=true" if projector else ""))
     wait_for_app(page)
     assert page.locator("[data-testid=stSidebar]").is_visible()  # the sidebar is open, as in the report
@@ -144,7 +142,6 @@ def test_no_derivation_is_clipped(browser, app_url, size, lang, projector):
                     text: e.innerText.replace(/\\s+/g, ' ').slice(-12)};
         })"""
     )
-    context.close()
     assert len(boxes) == 3
     for b in boxes:
         assert b["scroll"] <= b["client"] + 4, b  # nothing hidden inside the box (KaTeX overhangs 2 px)

@@ -5,15 +5,13 @@ import pytest
 import torch
 
 from deeplab_core.nets.aspp_probe import ablate, branch_views, head_logits, probe, projection_shares, run_both
-from deeplab_core.nets.model import load_model
 
 SIZE = 129  # output stride 8: a 17×17 map
 
 
 @pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return load_model("resnet50", weights="random", device="cpu").net
+def model(random_model):
+    return random_model("resnet50").net
 
 
 @pytest.fixture(scope="module")

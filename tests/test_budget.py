@@ -17,7 +17,6 @@ from deeplab_core.images import MAX_SIDE, load_image
 from deeplab_core.nets import segmentation
 from deeplab_core.nets.aspp_probe import network_input
 from deeplab_core.nets.inspection import square_photo
-from deeplab_core.nets.model import load_model
 
 STRIPS = [(20000, 1), (1, 20000), (10000, 200), (50000, 3)]  # the mischief: all beyond 1:16
 
@@ -29,9 +28,8 @@ def png(width: int, height: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def mobilenet():
-    torch.manual_seed(0)
-    return load_model("mobilenet_v3_large", weights="random", device="cpu")
+def mobilenet(random_model):
+    return random_model("mobilenet_v3_large")
 
 
 @given(

@@ -6,14 +6,13 @@ import torch
 from deeplab_core.config import ASPP_RATES, MODEL_NAMES, RESOLUTIONS
 from deeplab_core.nets.aspp import atrous_convs
 from deeplab_core.nets.checkpoints import CATEGORIES, NUM_CLASSES, TORCHVISION_RESIZE, weights_enum
-from deeplab_core.nets.model import architecture, load_model
+from deeplab_core.nets.model import architecture
 from deeplab_core.nets.wiring import block_dilations, set_output_stride
 
 
 @pytest.fixture(scope="module")
-def resnet50():
-    torch.manual_seed(0)
-    return load_model("resnet50", weights="random", device="cpu")
+def resnet50(random_model):
+    return random_model("resnet50")  # this module's own copy: the tests rewire it
 
 
 @pytest.mark.parametrize("output_stride, features", [(8, 65), (16, 33)])
@@ -52,9 +51,9 @@ def test_block_dilations(resnet50, output_stride, multi_grid, layer3, layer4):
         assert block.conv2.padding == block.conv2.dilation  # 3×3 convs keep their map's size
 
 
-def test_torchvision_wiring_is_output_stride_8():
+def test_torchvision_wiring_is_output_stride_8(random_model):
     """set_output_stride(8) reproduces torchvision's own dilated ResNet exactly."""
-    fresh = load_model("resnet50", weights="random")
+    fresh = random_model("resnet50")  # as load_model built it, never rewired
     before = block_dilations(fresh)
     assert before == {"layer3": (1, 2, 2, 2, 2, 2), "layer4": (2, 4, 4)}
 
@@ -67,9 +66,9 @@ def test_state_dict_keys_and_weights_unchanged(resnet50):
     assert all(torch.equal(after[k], before[k]) for k in before)
 
 
-def test_mobilenet_and_bad_values_are_refused(resnet50):
+def test_mobilenet_and_bad_values_are_refused(resnet50, random_model):
     with pytest.raises(ValueError, match="ResNet"):
-        set_output_stride(load_model("mobilenet_v3_large", weights="random"), 16)
+        set_output_stride(random_model("mobilenet_v3_large"), 16)
     with pytest.raises(ValueError, match="Output stride"):
         set_output_stride(resnet50, 4)
     with pytest.raises(ValueError, match="Multi-grid"):

@@ -5,13 +5,13 @@ import torch
 from torch import nn
 
 from deeplab_core.nets.cost import cost_by_output_stride, count_cost, measure_latency
-from deeplab_core.nets.model import architecture, load_model
+from deeplab_core.nets.model import architecture
 from deeplab_core.nets.wiring import set_output_stride
 
 
 @pytest.fixture(scope="module")
-def real_model():
-    return load_model("resnet50", weights="random", device="cpu").net
+def real_model(random_model):
+    return random_model("resnet50").net
 
 
 def _hand_count(model: nn.Module, input_size: int) -> tuple[int, int]:

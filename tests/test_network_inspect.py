@@ -17,7 +17,7 @@ from deeplab_core.nets.inspection import (
     stage_shapes,
     stage_strides,
 )
-from deeplab_core.nets.model import architecture, load_model
+from deeplab_core.nets.model import architecture
 from deeplab_core.nets.wiring import set_output_stride, stage_rates
 
 # 513×513 (DeepLabv3's crop): conv1, max pool, layer1 .. layer4
@@ -51,14 +51,14 @@ def test_stage_sizes_at_513_from_hooks_match_the_formula(name, output_stride):
     assert stage_strides(model)[-1] == output_stride
 
 
-def test_real_forward_pass_at_513_gives_the_same_shapes_as_the_meta_twin():
-    model = load_model("resnet50", weights="random", device="cpu").net
+def test_real_forward_pass_at_513_gives_the_same_shapes_as_the_meta_twin(random_model):
+    model = random_model("resnet50").net
     set_output_stride(model, 32)  # the cheapest real pass at 513×513
     assert stage_shapes(model, 513) == stage_shapes(architecture("resnet50", 32), 513)
 
 
-def test_meta_twin_has_the_loaded_models_modules_and_shapes():
-    real = load_model("resnet50", weights="random", device="cpu").net
+def test_meta_twin_has_the_loaded_models_modules_and_shapes(random_model):
+    real = random_model("resnet50").net
     twin = architecture("resnet50", 8)
     assert {k: v.shape for k, v in real.state_dict().items()} == {k: v.shape for k, v in twin.state_dict().items()}
     assert dilation_table(real) == dilation_table(twin)  # torchvision's own wiring is output stride 8

@@ -2,7 +2,6 @@
 memory, and leaves the model usable; the fair queue serves jobs in arrival order; the CPU job bound refuses giants."""
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -13,18 +12,17 @@ from deeplab_core.config import CPU_JOB_GMACS
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.nets import memory, segmentation
 from deeplab_core.nets.memory import OutOfMemoryError, is_allocation_failure, memory_guard
-from deeplab_core.nets.model import load_model
 from deeplab_core.nets.workload import TooHeavyError, Work, check_workload, job_macs
 from deeplab_core.serving.queue import TicketQueue
 from tests.apptest_support import open_page
+from tests.waiting import eventually
 
 CPU_MESSAGE = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 6623428608 bytes. Error code 12"
 
 
 @pytest.fixture(scope="module")
-def mobilenet():
-    torch.manual_seed(0)
-    return load_model("mobilenet_v3_large", weights="random", device="cpu")
+def mobilenet(random_model):
+    return random_model("mobilenet_v3_large")
 
 
 @pytest.mark.parametrize(
@@ -111,7 +109,10 @@ def test_the_queue_serves_in_arrival_order_and_a_leaver_does_not_block_it():
     queue.leave(tickets[1])  # gave up while waiting (a page left)
     served: list[int] = []
 
+    waiting: list[int] = []
+
     def job(ticket: int) -> None:
+        waiting.append(ticket)
         queue.wait_turn(ticket, None)
         served.append(ticket)
         queue.leave(ticket)
@@ -119,7 +120,7 @@ def test_the_queue_serves_in_arrival_order_and_a_leaver_does_not_block_it():
     threads = [threading.Thread(target=job, args=(t,)) for t in reversed([tickets[0], *tickets[2:]])]
     for thread in threads:
         thread.start()
-    time.sleep(0.05)
+    eventually(lambda: len(waiting) == len(threads), 5, "the jobs did not start waiting")
     assert served == []  # nobody overtakes the job that holds the processor
     queue.leave(first)
     for thread in threads:

@@ -1,7 +1,6 @@
 """The train-lab page: shipped results at once, a tiny live run in both languages, one run shared by all."""
 
 import threading
-import time
 
 import pytest
 
@@ -12,18 +11,19 @@ from deeplab_core.nets.lab.training import TrainConfig
 from deeplab_core.serving import lab_jobs
 from deeplab_core.serving.lab_jobs import JobRegistry
 from tests.apptest_support import open_page
+from tests.waiting import eventually
 
 
 def wait_until_done(at, keys, timeout: float = 120):
-    """Rerun the page, as the polling fragment would, until every requested run has finished."""
+    """Rerun the page, as the polling fragment would, once every requested run has finished."""
     jobs = lab_jobs.registry(tuple(results.load().runs))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
         views = jobs.snapshot(keys)
-        if len(views) == len(keys) and all(v.state in ("done", "failed") for v in views):
-            return at.run()
-        time.sleep(0.3)
-    raise AssertionError("the lab did not finish in time")
+        return len(views) == len(keys) and all(v.state in ("done", "failed") for v in views)
+
+    eventually(finished, timeout, "the lab did not finish")
+    return at.run()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -78,10 +78,11 @@ def test_a_shipped_run_is_served_from_the_cache_without_training():
 
 def test_one_run_however_many_ask(monkeypatch):
     calls = []
+    training = threading.Event()  # the run stays in progress until every request has been made
 
     def fake_train(variant, seed, config: TrainConfig, callback=None, **_):
         calls.append((variant, seed, config.steps))
-        time.sleep(0.2)
+        training.wait(10)
         return results.load().runs[0]
 
     monkeypatch.setattr(lab_jobs, "train", fake_train)
@@ -92,9 +93,8 @@ def test_one_run_however_many_ask(monkeypatch):
         thread.start()
     for thread in threads:
         thread.join()
-    deadline = time.monotonic() + 10
-    while jobs.snapshot([key])[0].state != "done" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    training.set()
+    eventually(lambda: jobs.snapshot([key])[0].state == "done", 10, "the run did not finish")
     assert calls == [key]
     assert jobs.snapshot([key])[0].result is not None
 
@@ -109,10 +109,8 @@ def test_a_full_queue_refuses_politely(monkeypatch):
     assert refused.value.key == "train.busy"
     assert text(refused.value.key, "zh", **refused.value.values)
     gate.set()
-    keys = [("a", s, 5) for s in range(lab_jobs.MAX_QUEUE)]
-    deadline = time.monotonic() + 10  # let the worker drain before the fake is unpatched
-    while any(v.state != "done" for v in jobs.snapshot(keys)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    keys = [("a", s, 5) for s in range(lab_jobs.MAX_QUEUE)]  # the worker drains before the fake is unpatched
+    eventually(lambda: all(v.state == "done" for v in jobs.snapshot(keys)), 10, "the queue did not drain")
 
 
 def test_lab_steps_take_turns_with_the_servers_other_jobs(monkeypatch):
@@ -132,13 +130,9 @@ def test_lab_steps_take_turns_with_the_servers_other_jobs(monkeypatch):
     segmenting = queue.join()  # someone's segmentation is running
     jobs = JobRegistry(queue=queue)
     jobs.submit([("a", 3, 3)])
-    deadline = time.monotonic() + 5
-    while jobs.snapshot([("a", 3, 3)])[0].state != "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # the worker is in its first step's guard, waiting for its turn
+    # the worker is in its first step's guard: its ticket is in line behind the segmentation, waiting its turn
+    eventually(lambda: len(queue) == 2, 5, "the lab's first step did not join the queue")
     assert steps_run == [] and jobs.snapshot([("a", 3, 3)])[0].state == "running"
     queue.leave(segmenting)
-    deadline = time.monotonic() + 5
-    while jobs.snapshot([("a", 3, 3)])[0].state != "done" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: jobs.snapshot([("a", 3, 3)])[0].state == "done", 5, "the lab did not finish")
     assert steps_run == [0, 1, 2]

@@ -24,11 +24,9 @@ def photo(width: int, height: int, seed: int = 0) -> Image.Image:
 
 
 @pytest.fixture(scope="module", params=["mobilenet_v3_large", "resnet50"])
-def models(request, tmp_path_factory):
+def models(request, random_weights_folder):
     """(reference model, inference copy), both loaded from one random state dict through load_model(weights=path)."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / f"{request.param}.pth"
-    torch.save(load_model(request.param, weights="random").net.state_dict(), path)
+    path = random_weights_folder / f"{request.param}.pth"
     reference = load_model(request.param, weights=str(path), device="cpu")
     return reference, inference_copy(reference, "cpu")
 
@@ -63,8 +61,8 @@ def test_the_reference_model_is_left_alone(models):
     assert fast.spec == reference.spec
 
 
-def test_fuse_batchnorm_folds_every_batchnorm():
-    model = load_model("mobilenet_v3_large", weights="random")
+def test_fuse_batchnorm_folds_every_batchnorm(random_model):
+    model = random_model("mobilenet_v3_large")
     count = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.net.modules())
     assert fuse_batchnorm(model.net) == count
     assert activations_in_place(model.net) > 0

@@ -7,11 +7,15 @@ from streamlit.testing.v1 import AppTest
 from tests.paths import ROOT
 
 
-def open_page(slug: str, lang: str, *, timeout: float = 180) -> AppTest:
-    """Run app.py with ?lang=<lang>, switch to lessons/<slug>.py and run it."""
+def open_page(
+    slug: str, lang: str, *, params: dict[str, str | list[str]] | None = None, timeout: float = 180
+) -> AppTest:
+    """Run app.py on lessons/<slug>.py with ?lang=<lang> (and `params`), as a browser opening that page's link
+    does: one run of the router and that page only, not the home page first."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(f"lessons/{slug}.py")
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.switch_page(f"lessons/{slug}.py")  # before the first run: the page the link names
     at.run()
     return at

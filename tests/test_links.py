@@ -11,22 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.samples import SAMPLES
-from lessons import available_lessons
 from lessons.parts.widgets import VIEW_KEYS
 from tests.apptest_support import open_page
-from tests.paths import ROOT
 
 
 def open_with(slug: str, lang: str, params: dict[str, str | list[str]]) -> AppTest:
     """The lesson opened from a link: ?lang=<lang> plus `params`, as a browser would send them."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params["lang"] = lang
-    for key, value in params.items():  # the keys are unique across lessons: the home page leaves them alone
-        at.query_params[key] = value
-    at.run()
-    if slug != available_lessons()[0].slug:
-        at.switch_page(f"lessons/{slug}.py")
-        at.run()
+    at = open_page(slug, lang, params=params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -2,21 +2,15 @@
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "lessons/receptive_field.py"
+from tests import apptest_support
 
 
 def open_page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
+    at = apptest_support.open_page("receptive_field", lang, timeout=60)
     assert not at.exception
     return at
 

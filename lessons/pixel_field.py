@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from PIL import Image
@@ -35,6 +36,7 @@ LESSON = "pixel_field"
 CLICK = "pf_click"  # the clickable photo's selection state
 ROW, COL = "pf_row", "pf_col"  # the pixel, bound to the URL like every control
 HALF = 0.5  # the square drawn around the pixel holds this much of the field
+STILL = {"displayModeBar": False}  # no zoom toolbar: a tap picks a pixel, and on a phone the bar covered the titles
 
 
 @dataclass(frozen=True)
@@ -83,36 +85,40 @@ def _apply_click() -> None:
         st.session_state[ROW], st.session_state[COL] = round(points[0]["y"]), round(points[0]["x"])
 
 
-def choose_pixel(image: Image.Image, seg: Segmentation) -> tuple[int, int]:
+def choose_pixel(image: Image.Image, seg: Segmentation) -> tuple[tuple[int, int], Any]:
+    """The two sliders (keyboard, and the link), then the photo to click beside the column the field goes in."""
     section(LESSON, "pick")
-    row = int_slider(ROW, "pixel_field.row", 0, image.height - 1, image.height // 2)
-    col = int_slider(COL, "pixel_field.col", 0, image.width - 1, image.width // 2)
+    cols = st.columns(2)
+    row = int_slider(ROW, "pixel_field.row", 0, image.height - 1, image.height // 2, container=cols[0])
+    col = int_slider(COL, "pixel_field.col", 0, image.width - 1, image.width // 2, container=cols[1])
+    left, right = st.columns(2)  # click on the left, see where it looks on the right (stacked on a phone)
     figure = pick_figure(image, seg.labels, seg.categories, (row, col), language())
-    chart(figure, key=CLICK, on_select=_apply_click, selection_mode="points")
-    return row, col
+    chart(figure, key=CLICK, container=left, on_select=_apply_click, selection_mode="points", config=STILL)
+    return (row, col), right
 
 
-def show_field(image: Image.Image, view: View, model: DeepLab, result: PixelField, seconds: float) -> None:
+def show_field(
+    image: Image.Image, view: View, model: DeepLab, result: PixelField, seconds: float, container: Any
+) -> None:
     lang = language()
-    section(LESSON, "field")
     label = class_name(model.spec.categories[result.label], lang)
     half = square_side(result.field, result.pixel, HALF)
+    chart(field_figure(image, result, half, label, lang), key="pf_field", container=container, config=STILL)
+    section(LESSON, "field")
     side = logit_field(model.net).size
     scale = image.height / result.network_size[0]  # photo pixels per network-input pixel
-    left, right = st.columns([3, 2])
-    chart(field_figure(image, result, half, label, lang), key="pf_field", container=left)
-    with right:
-        st.metric(t("pixel_field.inside"), f"{result.inside:.1%}")
-        st.metric(t("pixel_field.theoretical"), t("pixel_field.px", n=f"{side:,}"))
-        st.metric(t("pixel_field.half_side"), t("pixel_field.px", n=half))
-        st.caption(t("pixel_field.sizes", side=f"{side:,}", photo=f"{side * scale:,.0f}", h=result.network_size[0]))
+    cols = st.columns(3)
+    cols[0].metric(t("pixel_field.inside"), f"{result.inside:.1%}")
+    cols[1].metric(t("pixel_field.theoretical"), t("pixel_field.px", n=f"{side:,}"))
+    cols[2].metric(t("pixel_field.half_side"), t("pixel_field.px", n=half))
+    st.caption(t("pixel_field.sizes", side=f"{side:,}", photo=f"{side * scale:,.0f}", h=result.network_size[0]))
     if (result.box.height, result.box.width) == result.field.shape:
         st.info(t("pixel_field.box_covers"), icon=":material/crop_free:")
     st.caption(t("pixel_field.run_caption", name=label, seconds=f"{seconds:.1f}", gh=result.grid[0], gw=result.grid[1]))
     if not view.pooling and result.outside > 0 and global_pooling(model.net):
         st.info(t("pixel_field.gates", share=f"{result.outside:.2%}"), icon=":material/blur_on:")
     section(LESSON, "branches")
-    chart(shares_figure(result, lang), key="pf_shares")
+    chart(shares_figure(result, lang), key="pf_shares", config=STILL)
 
 
 def on_photo(view: View, chosen: ModelChoice) -> None:
@@ -140,7 +146,7 @@ def on_photo(view: View, chosen: ModelChoice) -> None:
     if seg is None:
         return
     budget_note(seg.plan)
-    pixel = choose_pixel(image, seg)
+    pixel, right = choose_pixel(image, seg)
 
     def job() -> tuple[PixelField, float]:
         start = time.perf_counter()
@@ -157,7 +163,7 @@ def on_photo(view: View, chosen: ModelChoice) -> None:
         spinner=t("pixel_field.running"),
     )
     if done is not None:
-        show_field(image, view, model(), *done)
+        show_field(image, view, model(), *done, right)
 
 
 def theory(view: View) -> None:

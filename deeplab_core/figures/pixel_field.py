@@ -37,10 +37,9 @@ def _photo_trace(image: Image.Image) -> go.Image:
 
 def _axes(fig: go.Figure, size: tuple[int, int], title: str, height: int) -> go.Figure:
     H, W = size
-    fig.update_xaxes(range=[-0.5, W - 0.5], showgrid=False, zeroline=False, showticklabels=False, constrain="domain")
-    fig.update_yaxes(
-        range=[H - 0.5, -0.5], showgrid=False, zeroline=False, showticklabels=False, scaleanchor="x", constrain="domain"
-    )
+    hidden = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="", constrain="domain")
+    fig.update_xaxes(range=[-0.5, W - 0.5], **hidden)
+    fig.update_yaxes(range=[H - 0.5, -0.5], scaleanchor="x", **hidden)
     fig.update_layout(
         title=title,
         height=height,
@@ -85,7 +84,8 @@ def pick_figure(
         )
     )
     fig.add_trace(_marker(pixel, text("pixel_field.fig.pixel", lang)))
-    return _axes(fig, (H, W), text("pixel_field.fig.pick_title", lang), 440)
+    fig = _axes(fig, (H, W), text("pixel_field.fig.pick_title", lang), 500)
+    return fig.update_layout(showlegend=False)  # the title says what the cross is
 
 
 def heat_cells(field: np.ndarray, side: int = HEAT_SIDE) -> tuple[np.ndarray, int]:
@@ -197,7 +197,7 @@ def shares_figure(result: PixelField, lang: str) -> go.Figure:
     high = max(s.share for s in result.shares)
     fig.update_layout(
         barmode="relative",
-        title=text("pixel_field.fig.shares_title", lang, outside=f"{result.outside:.1%}"),
+        title=text("pixel_field.fig.shares_title", lang),
         height=190 + 36 * len(names),
         margin=dict(l=10, r=40, t=60, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),

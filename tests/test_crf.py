@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from deeplab_core.config import thread_policy
+from deeplab_core.maths import crf
 from deeplab_core.maths.crf import (
     CrfSettings,
     _features,
@@ -18,6 +20,7 @@ from deeplab_core.maths.crf_scene import constructed_scene, mean_iou, photo_scen
 from deeplab_core.maths.permutohedral import build_lattice
 from deeplab_core.samples import SAMPLES, load_sample
 
+set_threads = torch.set_num_threads
 DEEPLAB_LIKE = CrfSettings(iterations=10, sxy_gaussian=3, compat_gaussian=3, sxy_bilateral=50, srgb_bilateral=5,
                            compat_bilateral=4)  # fmt: skip
 
@@ -74,7 +77,7 @@ def test_labels_agree_with_pydensecrf_on_the_test_scenes(settings):
         theirs = reference(scene.image, scene.probabilities, settings)
         mine = ours(scene.image, scene.probabilities, settings)
         agree = (mine.argmax(0) == theirs.argmax(0)).mean()
-        assert agree >= 0.97, agree
+        assert agree >= 0.999, agree  # the issue's bar; 99.998 % or more measured on every scene
         changed = (theirs.argmax(0) != scene.probabilities.argmax(0)).mean()
         assert changed > 0.001  # the CRF did something the comparison can see
 
@@ -90,6 +93,32 @@ def test_the_crf_pulls_the_constructed_boundaries_back_to_the_true_edges():
     before = mean_iou(scene.probabilities.argmax(0), scene.truth, scene.classes)
     after = mean_iou(dense_crf(scene.image, scene.probabilities).argmax(0).numpy(), scene.truth, scene.classes)
     assert after > before + 0.02, (before, after)
+
+
+def test_the_smoothness_lattice_is_built_once_per_size_and_is_the_image_free_one():
+    """The θγ lattice depends on the image's size only: reused for another photo of that size, rebuilt for
+    another size, and the same as building it from the photo's own positions."""
+    crf._smoothness_lattice.cache_clear()
+    one, two = constructed_scene(40, 56, seed=0), constructed_scene(40, 56, seed=1)
+    settings = CrfSettings()
+    dense_crf(one.image, one.probabilities)
+    dense_crf(two.image, two.probabilities)
+    assert crf._smoothness_lattice.cache_info().hits == 1 and crf._smoothness_lattice.cache_info().misses == 1
+    lattice = crf._smoothness_lattice(40, 56, settings.sxy_gaussian, "cpu")
+    fresh = build_lattice(_features(torch.from_numpy(two.image), settings)[0])
+    values = torch.rand(40 * 56, 3)
+    torch.testing.assert_close(lattice.filter(values), fresh.filter(values), rtol=0, atol=0)
+    dense_crf(constructed_scene(32, 56).image, constructed_scene(32, 56).probabilities)
+    assert crf._smoothness_lattice.cache_info().misses == 2
+
+
+def test_the_crf_runs_on_the_policys_threads_and_gives_torch_its_own_back(monkeypatch):
+    seen = []
+    monkeypatch.setattr(crf.torch, "set_num_threads", lambda n: (seen.append(n), set_threads(n)))
+    before = torch.get_num_threads()
+    scene = constructed_scene(24, 32)
+    dense_crf(scene.image, scene.probabilities, iterations=1)
+    assert seen == [thread_policy().crf, before] and torch.get_num_threads() == before
 
 
 def test_marginals_are_distributions_of_the_right_shape():

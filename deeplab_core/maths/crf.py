@@ -25,6 +25,7 @@ not fall at every step (Krähenbühl & Koltun, ICML 2013); `dense_crf_steps` rep
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from deeplab_core.maths.permutohedral import LatticeFilter, build_lattice
+from deeplab_core.config import thread_policy
+from deeplab_core.maths.permutohedral import Lattice, LatticeFilter, build_lattice
 
 
 @dataclass(frozen=True)
@@ -71,32 +73,37 @@ def _features(image: torch.Tensor, settings: CrfSettings) -> tuple[torch.Tensor,
     return gaussian, bilateral
 
 
+@functools.lru_cache(maxsize=4)
+def _smoothness_lattice(h: int, w: int, sxy: float, device: str) -> Lattice:
+    """The smoothness kernel's lattice depends on the image's size and θγ, not on its pixels: a page that runs the
+    CRF again on the same photo (other settings, or step by step) builds it once. Read-only once built."""
+    image = torch.zeros(h, w, 3, dtype=torch.uint8, device=device)
+    return build_lattice(_features(image, CrfSettings(sxy_gaussian=sxy))[0])
+
+
 def pairwise_filter(image: torch.Tensor, settings: CrfSettings) -> LatticeFilter:
     """q ↦ Σ_m w_m k̃_m q for (N, C) marginals: both kernels, normalised as pydensecrf's NORMALIZE_SYMMETRIC
-    (k̃ = D^{−½} K D^{−½}, D = K·1), folded into one lattice filter."""
-    lattices, scale_in, scale_out = [], [], []
-    for features, weight in zip(
-        _features(image, settings), (settings.compat_gaussian, settings.compat_bilateral), strict=True
-    ):
-        lattice = build_lattice(features)
-        norm = (lattice.filter(features.new_ones(features.shape[0], 1))[:, 0] + 1e-20).rsqrt()  # (N,) D^{−½}
-        lattices.append(lattice)
-        scale_in.append(norm)
-        scale_out.append(weight * norm)
-    return LatticeFilter.of(lattices, scale_in, scale_out)
+    (k̃ = D^{−½} K D^{−½}, D = K·1), folded into one lattice filter built once and reused by every iteration."""
+    h, w, _ = image.shape
+    features = _features(image, settings)
+    smoothness = _smoothness_lattice(h, w, float(settings.sxy_gaussian), str(image.device))
+    unit = LatticeFilter.of([smoothness, build_lattice(features[1])])  # K_m unscaled, side by side
+    norm = (unit.each(features[0].new_ones(features[0].shape[0])) + 1e-20).rsqrt()  # (N, 2) D_m^{−½}
+    weights = (settings.compat_gaussian, settings.compat_bilateral)
+    return unit.scaled([norm[:, 0], norm[:, 1]], [weights[0] * norm[:, 0], weights[1] * norm[:, 1]])
 
 
 @contextmanager
-def _one_cpu_thread(device: torch.device):
-    """On a CPU, run with one intra-op thread, then restore the setting. The CRF is ~100 short, memory-bound
-    operations per iteration: a second thread gains little, and on a busy machine OpenMP threads that wait for
-    each other made it 9× slower (docs/BENCHMARKS.md, "Dense CRF"). Callers that share the process with other
-    inference should take turns with it (the pages run it through lessons.parts.runner)."""
+def _cpu_threads(device: torch.device):
+    """On a CPU, run with the server's CRF threads (`config.thread_policy().crf`, one), then restore the setting.
+    The CRF is ~60 short, memory-bound operations per iteration: a second thread gains little, and on a busy machine
+    OpenMP threads that wait for each other made it 9× slower (docs/BENCHMARKS.md, "Dense CRF"). Callers that share
+    the process with other inference take turns with it (the pages run it through lessons.parts.runner)."""
     if device.type != "cpu":
         yield
         return
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(thread_policy().crf)
     try:
         yield
     finally:
@@ -131,17 +138,17 @@ def dense_crf_steps(
     Runs on the device of `probabilities` (CPU or CUDA); `image` is uint8 (H, W, 3), `probabilities` (C, H, W)."""
     c, h, w = probabilities.shape
     device = _as_tensor(probabilities).device
-    with torch.inference_mode(), _one_cpu_thread(device):  # never held across a yield: the caller runs between
+    with torch.inference_mode(), _cpu_threads(device):  # never held across a yield: the caller runs between
         log_p, message = _prepare(image, probabilities, settings)
         total = float(message(log_p.new_ones(log_p.shape[0], 1)).sum())  # Σ_m w_m Σ_ij k̃_m(i, j)
-        q = _softmax_(log_p.clone())  # (N, C)
+        q = _softmax(log_p)  # (N, C)
         labels = q.argmax(1)  # (N,)
         messages = message(q)  # (N, C) Σ_m w_m k̃_m q
         step = CrfStep(0, q.T.reshape(c, h, w).clone(), _free_energy(q, log_p, messages, total), 0)
     yield step
     for iteration in range(1, settings.iterations + 1):
-        with torch.inference_mode(), _one_cpu_thread(device):
-            q = _softmax_(messages.add_(log_p))  # (N, C) Potts: each label is pulled by its own mass
+        with torch.inference_mode(), _cpu_threads(device):
+            q = _softmax(messages.add_(log_p))  # (N, C) Potts: each label is pulled by its own mass
             messages = message(q)
             new_labels = q.argmax(1)  # (N,)
             changed = int((new_labels != labels).sum())
@@ -150,10 +157,10 @@ def dense_crf_steps(
         yield step
 
 
-def _softmax_(x: torch.Tensor) -> torch.Tensor:
-    """Softmax over the classes of (N, C) logits, in place (3× faster than torch.softmax over a last dim of 21)."""
-    x.sub_(x.amax(1, keepdim=True)).exp_()
-    return x.div_(x.sum(1, keepdim=True))
+def _softmax(x: torch.Tensor) -> torch.Tensor:
+    """Softmax over the classes of (N, C) logits (torch's fused kernel: one pass, 1.7× faster here than the
+    max-subtract-exp-divide sequence in place)."""
+    return torch.softmax(x, dim=1)
 
 
 def _free_energy(q: torch.Tensor, log_p: torch.Tensor, messages: torch.Tensor, total: float) -> float:
@@ -179,11 +186,11 @@ def dense_crf(
     addPairwiseGaussian(sxy, compat) and addPairwiseBilateral(sxy, srgb, compat) (Potts compatibility)."""
     settings = CrfSettings(iterations, sxy_gaussian, compat_gaussian, sxy_bilateral, srgb_bilateral, compat_bilateral)
     c, h, w = probabilities.shape
-    with torch.inference_mode(), _one_cpu_thread(_as_tensor(probabilities).device):
+    with torch.inference_mode(), _cpu_threads(_as_tensor(probabilities).device):
         log_p, message = _prepare(image, probabilities, settings)
-        q = _softmax_(log_p.clone())  # (N, C)
+        q = _softmax(log_p)  # (N, C)
         for _ in range(iterations):
-            q = _softmax_(message(q).add_(log_p))  # (N, C)
+            q = _softmax(message(q).add_(log_p))  # (N, C)
     return q.T.reshape(c, h, w).clone()
 
 

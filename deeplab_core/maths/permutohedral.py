@@ -10,9 +10,14 @@ Krähenbühl & Koltun's dense-CRF code implements it (`Permutohedral::init` / `c
 3. **Blur.** Along each of the d+1 lattice directions, every vertex becomes v + ½(v₋ + v₊): a [1 2 1] kernel,
    whose d+1 passes together approximate a Gaussian of standard deviation 1 in feature units.
 4. **Slice.** Each point reads back the barycentric mix of its corners.
-Only vertices that some point touches exist (a hash table in C++; a sort of packed integer keys here), so the cost
-is O(N·d) per filtering whatever the kernel width; the exact Gaussian sum costs O(N²). Splat and slice are sparse
-matrices (CSR), the blur is two row gathers per axis, so it runs on whatever device the features are on.
+Only vertices that some point touches exist (a hash table in C++; sorted integer keys here), so the cost is O(N·d)
+per filtering whatever the kernel width; the exact Gaussian sum costs O(N²).
+
+Built for speed, vectorised over all points at once: neighbouring pixels share a simplex, so the corners are found
+once per distinct simplex (a few per cent of the points) and handed back to the points; splat and slice are
+sparse matrices (CSR, 32-bit indices, as the sparse kernels take them), the blur is two row gathers per axis over
+every lattice's vertices side by side, and all of it is float32. The mean-field loop builds one `LatticeFilter`
+and reuses it in every iteration.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -31,17 +36,22 @@ _MAX_CODE = 2**62  # packed keys must fit an int64
 class Lattice:
     """The lattice of one point set: which vertices each point splats to, and each vertex's neighbours."""
 
-    corners: torch.Tensor  # (N, d+1) int64: vertex index of each point's d+1 simplex corners
+    corners: torch.Tensor  # (N, d+1) int32: vertex index of each point's d+1 simplex corners
     weights: torch.Tensor  # (N, d+1) float32: barycentric weights (each row sums to 1)
     neighbours: torch.Tensor  # (d+1, 2, M) int64: the two neighbours along each axis; M = "none"
     vertices: int  # M
-    order: torch.Tensor  # (N·(d+1),) the (point, corner) entries, flattened point-major, sorted by vertex
+    order: torch.Tensor  # (N·(d+1),) int32: the (point, corner) entries, flattened point-major, sorted by vertex
     counts: torch.Tensor  # (M,) entries per vertex
 
     def filter(self, values: torch.Tensor) -> torch.Tensor:
         """(N, C) → (N, C): each point's Gaussian-weighted sum of every point's values (its own included)."""
-        ones = torch.ones(values.shape[0], device=values.device)
-        return LatticeFilter.of([self], [ones], [ones])(values).clone()
+        return LatticeFilter.of([self])(values).clone()
+
+
+def _csr(crow: torch.Tensor, columns: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the two operations used here are not
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow.to(torch.int32), columns.to(torch.int32), values, shape)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,49 +62,94 @@ class LatticeFilter:
     splat: torch.Tensor  # (M, N) sparse CSR
     slice: torch.Tensor  # (N, M) sparse CSR
     neighbours: torch.Tensor  # (A, 2, M) int64, M = the zero row
+    splat_weights: tuple[torch.Tensor, ...]  # per lattice: its splat entries' weights, in the CSR's order
+    splat_points: tuple[torch.Tensor, ...]  # per lattice: the point of each of those entries
+    slice_weights: tuple[torch.Tensor, ...]  # per lattice: (N, d+1) barycentric weights × the slice constant
+    bases: tuple[int, ...]  # first vertex row of each lattice
+    spans: tuple[tuple[int, int], ...]  # per blur axis: the rows of the lattices that have that axis
     _buffers: dict = field(default_factory=dict, repr=False)  # per channel count, reused: fresh pages cost more
 
     @staticmethod
-    def of(lattices: Sequence[Lattice], scale_in: Sequence[torch.Tensor], scale_out: Sequence[torch.Tensor]):
+    def of(
+        lattices: Sequence[Lattice],
+        scale_in: Sequence[torch.Tensor] | None = None,
+        scale_out: Sequence[torch.Tensor] | None = None,
+    ) -> LatticeFilter:
+        """The summed filter of `lattices`; without scales, every K_k unscaled."""
         n = lattices[0].corners.shape[0]
         total = sum(lat.vertices for lat in lattices)
         axes = max(lat.neighbours.shape[0] for lat in lattices)
-        bases = [sum(lat.vertices for lat in lattices[:k]) for k in range(len(lattices))]
-        corners = torch.cat([lat.corners + base for lat, base in zip(lattices, bases, strict=True)], dim=1)
-        w_out = torch.cat([lat.weights * s[:, None] for lat, s in zip(lattices, scale_out, strict=True)], dim=1)
-        alphas = torch.cat([lat.weights.new_full((lat.weights.shape[1],), _alpha(lat)) for lat in lattices])
-        per_point = corners.shape[1]
+        bases = tuple(sum(lat.vertices for lat in lattices[:k]) for k in range(len(lattices)))
         counts = torch.cat([lat.counts for lat in lattices])
-        columns = torch.cat([lat.order // lat.weights.shape[1] for lat in lattices])  # the point of each entry
-        w_splat = torch.cat(
-            [(lat.weights * s[:, None]).reshape(-1)[lat.order] for lat, s in zip(lattices, scale_in, strict=True)]
-        )
-        rows = torch.arange(0, n * per_point + 1, per_point, device=corners.device)
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": the two operations used here are not
-            warnings.simplefilter("ignore", UserWarning)
-            crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-            splat = torch.sparse_csr_tensor(crow, columns, w_splat, (total, n))
-            slice_ = torch.sparse_csr_tensor(rows, corners.reshape(-1), (w_out * alphas).reshape(-1), (n, total))
-        neighbours = torch.full((axes, 2, total), total, dtype=torch.int64, device=corners.device)
+        crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        points = tuple(lat.order // lat.weights.shape[1] for lat in lattices)  # the point of each splat entry
+        splat_weights = tuple(lat.weights.view(-1).index_select(0, lat.order) for lat in lattices)
+        ends = [base + lat.vertices for lat, base in zip(lattices, bases, strict=True)]
+        having = [[k for k, lat in enumerate(lattices) if lat.neighbours.shape[0] > a] for a in range(axes)]
+        spans = tuple((bases[ks[0]], ends[ks[-1]]) for ks in having)  # a d-dim lattice has d+1 axes, not more
+        splat = _csr(crow, torch.cat(points), torch.cat(splat_weights), (total, n))
+        per_point = sum(lat.corners.shape[1] for lat in lattices)
+        columns = lattices[0].corners.new_empty(n, per_point)  # (N, Σ(d+1)): every lattice's corners of a point
+        slice_weights = tuple(lat.weights * _alpha(lat) for lat in lattices)
+        start = 0
+        for lat, base in zip(lattices, bases, strict=True):
+            stop = start + lat.corners.shape[1]
+            torch.add(lat.corners, base, out=columns[:, start:stop])
+            start = stop
+        rows = torch.arange(0, n * per_point + 1, per_point, device=columns.device)
+        slice_ = _csr(rows, columns.view(-1), torch.cat(slice_weights, dim=1).view(-1), (n, total))
+        neighbours = torch.full((axes, 2, total), total, dtype=torch.int64, device=columns.device)
         for lat, base in zip(lattices, bases, strict=True):
             own = lat.neighbours
             block = torch.where(own == lat.vertices, total, own + base)
             neighbours[: own.shape[0], :, base : base + lat.vertices] = block  # extra axes: no neighbours, no blur
-        return LatticeFilter(splat, slice_, neighbours)
+        unit = LatticeFilter(splat, slice_, neighbours, splat_weights, points, slice_weights, bases, spans)
+        return unit if scale_in is None or scale_out is None else unit.scaled(scale_in, scale_out)
+
+    def scaled(self, scale_in: Sequence[torch.Tensor], scale_out: Sequence[torch.Tensor]) -> LatticeFilter:
+        """The same lattices with per-point scales (N,) before (in_k) and after (out_k) each filter K_k."""
+        splat_values = torch.cat(
+            [w * s.index_select(0, p) for w, s, p in zip(self.splat_weights, scale_in, self.splat_points, strict=True)]
+        )
+        slice_values = torch.cat([w * s[:, None] for w, s in zip(self.slice_weights, scale_out, strict=True)], 1)
+        splat = _csr(
+            self.splat.crow_indices(),
+            self.splat.col_indices(),
+            splat_values,
+            (self.splat.shape[0], self.splat.shape[1]),
+        )
+        slice_ = _csr(self.slice.crow_indices(), self.slice.col_indices(), slice_values.reshape(-1),
+                      (self.slice.shape[0], self.slice.shape[1]))  # fmt: skip
+        return replace(self, splat=splat, slice=slice_, _buffers={})
+
+    def each(self, values: torch.Tensor) -> torch.Tensor:
+        """(N,) → (N, L): K_k v for every lattice k on its own (the normalisations D_k = K_k·1)."""
+        m, lattices = self.splat.shape[0], len(self.bases)
+        grid = values.new_zeros(m + 1, lattices)
+        own = torch.mm(self.splat, values[:, None])[:, 0]  # (M,) each vertex's splat, whichever its lattice
+        for k, (start, stop) in enumerate(zip(self.bases, (*self.bases[1:], m), strict=True)):
+            grid[start:stop, k] = own[start:stop]  # channel k holds lattice k's vertices only
+        return self.slice @ self._blur(grid, torch.empty_like(grid[:m]), torch.empty_like(grid[:m]))
+
+    def _blur(self, grid: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+        """Axis by axis, every vertex v ← v + ½(v₋ + v₊) from the old values (the last row of `grid` is the zero
+        of a missing neighbour); an axis only touches the lattices that have it."""
+        for (n1, n2), (start, stop) in zip(self.neighbours, self.spans, strict=True):
+            rows = stop - start
+            torch.index_select(grid, 0, n1[start:stop], out=left[:rows])
+            torch.index_select(grid, 0, n2[start:stop], out=right[:rows])
+            grid[start:stop].add_(left[:rows].add_(right[:rows]), alpha=0.5)
+        return grid[:-1]
 
     def __call__(self, values: torch.Tensor) -> torch.Tensor:
         """(N, C) → (N, C). The result is a buffer the next call with the same C overwrites."""
         m, c = self.splat.shape[0], values.shape[1]
         if c not in self._buffers:
             grid = values.new_zeros(m + 1, c)  # row m stays 0: the value of a missing neighbour
-            self._buffers[c] = (grid, values.new_empty(m, c), values.new_empty(m, c))
-        grid, left, right = self._buffers[c]
+            self._buffers[c] = (grid, values.new_empty(m, c), values.new_empty(m, c), values.new_empty(values.shape))
+        grid, left, right, out = self._buffers[c]
         torch.mm(self.splat, values, out=grid[:m])  # splat: (M, C)
-        for n1, n2 in self.neighbours:  # blur, axis by axis: v ← v + ½(v₋ + v₊), from the old values
-            torch.index_select(grid, 0, n1, out=left)
-            torch.index_select(grid, 0, n2, out=right)
-            grid[:m].add_(left.add_(right), alpha=0.5)
-        return self.slice @ grid[:m]  # slice: (N, C)
+        return torch.mm(self.slice, self._blur(grid, left, right), out=out)  # blur, then slice: (N, C)
 
 
 def _alpha(lattice: Lattice) -> float:
@@ -103,42 +158,51 @@ def _alpha(lattice: Lattice) -> float:
 
 
 def _elevate(features: torch.Tensor) -> torch.Tensor:
-    """(N, d) → (N, d+1) on the hyperplane Σx = 0, scaled so the lattice blur has standard deviation 1."""
+    """(N, d) → (d+1, N) on the hyperplane Σx = 0, scaled so the lattice blur has standard deviation 1.
+    Coordinate-major, here and in `_simplex`: each row is one coordinate of every point, contiguous."""
     n, d = features.shape
     inv_std = math.sqrt(2.0 / 3.0) * (d + 1)
     scale = torch.tensor(
         [inv_std / math.sqrt((i + 2) * (i + 1)) for i in range(d)], dtype=torch.float32, device=features.device
     )
-    cf = features.float() * scale  # (N, d)
-    suffix = cf.flip(1).cumsum(1).flip(1)  # (N, d): suffix[:, k] = Σ_{i ≥ k} cf_i
-    after = torch.cat([suffix[:, 1:], cf.new_zeros(n, 1)], dim=1)  # (N, d): Σ_{i > k} cf_i
-    index = torch.arange(1, d + 1, dtype=torch.float32, device=features.device)
-    return torch.cat([suffix[:, :1], after - index * cf], dim=1)  # (N, d+1)
+    cf = features.T.float() * scale[:, None]  # (d, N)
+    suffix = cf.flip(0).cumsum(0).flip(0)  # (d, N): suffix[k] = Σ_{i ≥ k} cf_i
+    elevated = cf.new_empty(d + 1, n)
+    elevated[0] = suffix[0]
+    elevated[1:d] = suffix[1:] - torch.arange(1, d, dtype=torch.float32, device=features.device)[:, None] * cf[:-1]
+    elevated[d] = -d * cf[d - 1]
+    return elevated
 
 
 def _simplex(elevated: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The nearest remainder-0 point, each coordinate's rank, and the barycentric weights (Adams et al., p. 5-10)."""
-    n, d1 = elevated.shape
+    """The nearest remainder-0 point, each coordinate's rank, and the barycentric weights (Adams et al., p. 5-10),
+    all (d+1, N)."""
+    d1, n = elevated.shape
     d = d1 - 1
     down = 1.0 / d1
     v = elevated * down
-    up_point, down_point = torch.ceil(v) * d1, torch.floor(v) * d1
-    rem0 = torch.where(up_point - elevated < elevated - down_point, up_point, down_point)  # (N, d+1)
-    total = torch.round(rem0 * down).sum(1, keepdim=True)  # (N, 1) how far off the plane the rounding landed
-    diff = elevated - rem0  # (N, d+1)
-    # rank: position in decreasing order of diff; a stable sort breaks ties by index, as the C++ loop does
-    rank = torch.argsort(torch.argsort(-diff, dim=1, stable=True), dim=1).to(torch.float32) + total
-    low, high = rank < 0, rank > d
-    shift = low.float() - high.float()  # +1 below the range, −1 above: wrap round by d+1
-    rank = rank + d1 * shift
-    rem0 = rem0 + d1 * shift
-    bary = elevated.new_zeros(n, d1 + 1)  # (N, d+2)
-    shares = (elevated - rem0) * down
-    index = (d - rank).long()
-    bary.scatter_add_(1, index, shares)
-    bary.scatter_add_(1, index + 1, -shares)
-    bary[:, 0] += 1.0 + bary[:, d1]
-    return rem0.long(), rank.long(), bary[:, :d1]
+    floor = torch.floor(v)
+    rem0 = floor.add_(v - floor > 0.5).mul_(d1)  # (d+1, N) the nearest multiple of d+1 (ties down, as the C++)
+    total = torch.round(rem0 * down).sum(0)  # (N,) how far off the plane the rounding landed
+    diff = elevated - rem0  # (d+1, N)
+    # rank: position in decreasing order of diff, as the C++ code counts it pair by pair (ties to the lower index)
+    rank = total.expand(d1, n).clone()  # (d+1, N) small integers, exact in float32
+    for i in range(d1):
+        for j in range(i + 1, d1):
+            later_larger = diff[i] < diff[j]
+            rank[i] += later_larger
+            rank[j] += ~later_larger
+    wrapped = torch.remainder(rank, d1)  # a rank below 0 or above d wraps round by d+1, and so does its rem0
+    rem0 += wrapped - rank
+    rank = wrapped
+    # barycentric weights: coordinate i's share goes to slot d − rank_i, and its negative to the next slot; the
+    # slots d − rank are a permutation, so place the shares once and take differences of neighbouring slots
+    placed = elevated.new_zeros(d1 + 1, n)  # (d+2, N)
+    placed.scatter_(0, (d - rank).long(), (elevated - rem0) * down)
+    bary = placed.clone()
+    bary[1:] -= placed[:-1]
+    bary[0] += 1.0 + bary[d1]
+    return rem0.long(), rank.long(), bary[:d1]
 
 
 def build_lattice(features: torch.Tensor) -> Lattice:
@@ -146,11 +210,13 @@ def build_lattice(features: torch.Tensor) -> Lattice:
 
     A vertex's key is its first d coordinates (the last is implied); corner r of a point's simplex has key
     rem0_i + r − (d+1)·[rank_i > d − r]. Keys are packed into one int64 code, with a margin of d+1 so that the
-    neighbours' codes (key ± 1, one coordinate ∓ d) are packed the same way."""
+    neighbours' codes (key ± 1, one coordinate ∓ d) are packed the same way. Points with the same (rem0, rank)
+    lie in the same simplex: the corners are worked out once per simplex."""
     n, d = features.shape
     d1 = d + 1
-    rem0, rank, weights = _simplex(_elevate(features))
-    rem0, rank = rem0[:, :d], rank[:, :d]  # (N, d)
+    device = features.device
+    rem0, rank, weights = _simplex(_elevate(features))  # (d+1, N) each
+    rem0, rank = rem0[:d], rank[:d]  # (d, N): the last coordinate is implied
     low = int(rem0.min()) - 2 * d1
     radix = int(rem0.max()) + 2 * d1 - low + 1
     if radix**d >= _MAX_CODE:
@@ -158,26 +224,32 @@ def build_lattice(features: torch.Tensor) -> Lattice:
             f"The features span {radix} lattice cells per dimension, too many to index in {d} dimensions: "
             "use wider kernels (larger sxy / srgb) or a smaller image."
         )
-    powers = radix ** torch.arange(d, device=features.device, dtype=torch.int64)  # (d,)
-    base = ((rem0 - low) * powers).sum(1, keepdim=True)  # (N, 1) code of rem0
+    powers = radix ** torch.arange(d, device=device, dtype=torch.int64)  # (d,)
+    base = ((rem0 - low) * powers[:, None]).sum(0)  # (N,) code of rem0
+    if radix**d * d1**d < _MAX_CODE:  # one code per simplex: its rem0 and its ranks
+        simplex_code = base * d1**d + (rank * d1 ** torch.arange(d, device=device)[:, None]).sum(0)
+        _, simplex = torch.unique(simplex_code, return_inverse=True)  # (N,) which distinct simplex
+        first = torch.empty(int(simplex.max()) + 1, dtype=torch.int64, device=device)
+        first.scatter_(0, simplex, torch.arange(n, device=device))  # a point of each simplex (any: they agree)
+    else:  # too wide to pack: every point its own simplex
+        simplex, first = torch.arange(n, device=device), torch.arange(n, device=device)
+    u = first.numel()
     # S_r = Σ_i powers_i [rank_i ≥ d + 1 − r]: scatter each coordinate's power at d + 1 − rank_i, then cumsum over r
-    steps = torch.zeros(n, d1 + 1, dtype=torch.int64, device=features.device)
-    steps.scatter_add_(1, d1 - rank, powers.expand(n, d))
-    r = torch.arange(d1, device=features.device)
-    codes = base + r * powers.sum() - d1 * steps.cumsum(1)[:, :d1]  # (N, d+1)
-    ordered, order = torch.sort(codes.reshape(-1))  # one sort: the vertices, and the entries grouped by vertex
-    first = torch.ones_like(ordered, dtype=torch.bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    vertex = first.cumsum(0) - 1  # (N·(d+1),) vertex index of each sorted entry
-    unique = ordered[first]  # (M,) sorted codes
+    steps = torch.zeros(u, d1 + 1, dtype=torch.int64, device=device)
+    steps.scatter_add_(1, d1 - rank.index_select(1, first).T, powers.expand(u, d))
+    r = torch.arange(d1, device=device)
+    codes = base.index_select(0, first)[:, None] + r * powers.sum() - d1 * steps.cumsum(1)[:, :d1]  # (U, d+1)
+    unique, vertex = torch.unique(codes.reshape(-1), return_inverse=True)  # (M,) sorted codes, (U·(d+1),)
     m = unique.numel()
-    corners = torch.empty_like(vertex)
-    corners[order] = vertex
-    neighbours = torch.empty(d1, 2, m, dtype=torch.int64, device=features.device)
+    corners = vertex.to(torch.int32).view(u, d1).index_select(0, simplex)  # (N, d+1)
+    neighbours = torch.empty(d1, 2, m, dtype=torch.int64, device=device)
     total = powers.sum()
     for axis in range(d1):
         jump = d1 * powers[axis] if axis < d else 0  # key ∓ 1 everywhere, ± d on the axis: ± (d+1) there
         for side, code in enumerate((unique - total + jump, unique + total - jump)):  # n1, n2 as the C++ names them
             index = torch.searchsorted(unique, code).clamp_max(m - 1)
             neighbours[axis, side] = torch.where(unique[index] == code, index, m)
-    return Lattice(corners.reshape(n, d1), weights, neighbours, m, order, torch.bincount(vertex, minlength=m))
+    flat = corners.reshape(-1)
+    key = flat.to(torch.int16 if m < 2**15 else torch.int32)  # a stable sort of small integers is a radix sort
+    order = torch.argsort(key, stable=True).to(torch.int32)  # the (point, corner) entries grouped by vertex
+    return Lattice(corners, weights.T.contiguous(), neighbours, m, order, torch.bincount(flat, minlength=m))

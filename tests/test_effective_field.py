@@ -53,6 +53,7 @@ def tiny_net(seed: int = 0, *, rates=(2, 4), gate: bool = False, positive: bool 
     net = DeepLabV3(backbone, DeepLabHead(12, 4, atrous_rates=rates)).eval()
     for module in net.modules():
         if isinstance(module, nn.BatchNorm2d):  # statistics as after training, so eval mode is not the identity
+            assert module.running_mean is not None and module.running_var is not None
             module.running_mean.uniform_(-0.2, 0.2)
             module.running_var.uniform_(0.5, 2.0)
         if positive and isinstance(module, nn.Conv2d):  # every path carries gradient: the support is the field

@@ -29,6 +29,7 @@ def gradient_span(output_stride: int, rate: int) -> int:
     y = F.conv1d(x, torch.ones(1, 1, 1), stride=output_stride)  # the grid of cells, `output_stride` pixels apart
     y = F.conv1d(y, torch.ones(1, 1, 3), dilation=rate)  # (N, C, L'), unpadded
     y[0, 0, 0].backward()
+    assert x.grad is not None
     reached = torch.nonzero(x.grad[0, 0]).flatten()
     return int(reached.max() - reached.min() + 1) - 1
 

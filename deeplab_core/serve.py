@@ -14,6 +14,7 @@ smoke run found a difference, 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -39,7 +40,13 @@ def start(settings: ServeSettings, address: str | None) -> int:
             f"python -m deeplab_core.weights download {' '.join(missing)} (or set ATROUS_LAB_WEIGHTS=random)"
         )
         return 1
-    ray_app.connect(address)
+    try:
+        ray_app.connect(address)
+    except (ConnectionError, RuntimeError) as exc:  # no cluster at that address (Ray gives up after its own wait)
+        auth = " (Ray's token authentication: join by address with RAY_AUTH_MODE=token and the cluster's token)"
+        hint = "" if os.environ.get("RAY_AUTH_MODE") else auth
+        print(f"no Ray cluster at {address}: {exc}{hint}", file=sys.stderr)
+        return 1
     try:
         urls = ray_app.deploy(settings)
     except Exception as exc:  # noqa: BLE001 - a replica that cannot start (weights, memory) is reported, not raised
@@ -56,11 +63,10 @@ def start(settings: ServeSettings, address: str | None) -> int:
     if address:
         return 0
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also when started in the background, where SIGINT was ignored
+        signal.signal(sig, lambda *_: stop.set())
     print("serving; Ctrl-C stops the service and its local cluster", flush=True)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):  # a short wait, so the signal handler runs promptly
         pass
     ray_app.shutdown()
     return 0
@@ -76,7 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--replicas", type=int, help="replicas per model")
     up.add_argument("--gpus", type=float, help="GPUs per replica (0.25: four replicas share one GPU)")
     up.add_argument("--cpus", type=float, help="CPUs per replica (default: the cluster's, shared evenly)")
-    up.add_argument("--threads", type=int, help="torch threads per replica")
     up.add_argument("--max-batch-size", type=int)
     up.add_argument("--batch-wait-timeout-s", type=float)
     up.add_argument("--host", help="the HTTP proxy's address (0.0.0.0: reachable from other machines)")
@@ -84,11 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("smoke", help="a local service against the in-process pipeline")
     check.add_argument("--requests", type=int, default=16)
     check.add_argument("--model", default="mobilenet_v3_large", choices=MODEL_NAMES)
+    check.add_argument("--timing", action="store_true", help="warm both sides first: a throughput comparison")
     args = parser.parse_args(argv)
     if args.command == "smoke":
         from deeplab_core.serving.smoke import smoke
 
-        return smoke(args.requests, model=args.model)
+        return smoke(args.requests, model=args.model, timing=args.timing)
     flags = {k: v for k, v in vars(args).items() if k not in ("command", "address")}
     if flags["models"]:
         flags["models"] = tuple(m.strip() for m in flags["models"].split(",") if m.strip())

@@ -47,3 +47,15 @@ def test_the_serve_tool_stays_free_of_the_ui_libraries():
             assert not roots(SOURCES[name]) & {"streamlit", "plotly"}, name
             todo += GRAPH[name]
     assert "deeplab_core.serving.service" in seen
+
+
+def test_the_application_builder_reads_its_arguments():
+    """What a RayService's serveConfigV2 passes (docs/DEPLOY.md): strings, parsed into the deployment's options."""
+    from deeplab_core.serving.ray_app import build
+
+    app = build({"model": "resnet101", "weights": "random", "replicas": "4", "gpus": "0.25", "max_batch_size": "16"})
+    deployment = app._bound_deployment  # what Serve will deploy, read before anything starts
+    assert deployment.num_replicas == 4
+    assert deployment.ray_actor_options == {"num_cpus": 1.0, "num_gpus": 0.25}
+    assert deployment.max_ongoing_requests == 32  # twice the batch, or a batch could never fill
+    assert deployment.init_args == ("resnet101", "random", "cuda", 16, 0.02)

@@ -1,5 +1,6 @@
-"""Batched inference equals `segment` photo by photo, and a replica (without Ray) answers every request of a batch:
-mixed sizes grouped, wirings kept apart, bad requests refused one by one without spoiling the others."""
+"""Batched inference equals `segment` photo by photo (the torch network stacked into one pass, the ONNX Runtime
+engine one photo at a time), and a replica (without Ray) answers every request of a batch: mixed sizes grouped,
+wirings kept apart, bad requests refused one by one without spoiling the others."""
 
 import io
 import json
@@ -9,10 +10,11 @@ import pytest
 from PIL import Image
 
 from deeplab_core.config import MULTI_GRID, NO_MULTI_GRID
+from deeplab_core.nets.engine import Engine, fast_model
 from deeplab_core.nets.fast_inference import inference_copy
 from deeplab_core.nets.model import load_model, set_output_stride
 from deeplab_core.nets.segmentation import segment
-from deeplab_core.serving.batching import Photo, groups, segment_group
+from deeplab_core.serving.batching import Photo, groups, segment_group, stacks
 from deeplab_core.serving.client import png
 from deeplab_core.serving.messages import Ask, read_answer, write_ask
 from deeplab_core.serving.service import Segmenter
@@ -21,6 +23,14 @@ from deeplab_core.serving.service import Segmenter
 def photo(width: int, height: int, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def export_cache(tmp_path_factory):
+    """The engine's export cache (beside torch's hub cache): this module's own, never the developer's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +57,15 @@ def test_a_group_gives_each_photo_the_labels_segment_gives_it(mobilenet):
         assert seg.timings.inference_ms == batched[0].timings.inference_ms  # one forward pass for the group
 
 
+def test_the_engine_runs_a_group_photo_by_photo_with_the_same_labels(random_weights_folder):
+    engine = fast_model(load_model("mobilenet_v3_large", weights=random_weights_folder / "mobilenet_v3_large.pth"))
+    assert isinstance(engine, Engine) and not stacks(engine)  # its export takes one photo at a time
+    photos = [Photo(photo(120, 90, i), 64) for i in range(2)]
+    for p, seg in zip(photos, segment_group(engine, photos), strict=True):
+        alone = segment(engine, p.image, short_side=p.short_side)
+        assert np.array_equal(seg.labels, alone.labels) and seg.timings.engine == "onnxruntime"
+
+
 def test_a_group_of_two_sizes_is_refused(mobilenet):
     with pytest.raises(ValueError, match="one network input size"):
         segment_group(mobilenet, [Photo(photo(120, 90, 0), 64), Photo(photo(90, 120, 1), 64)])
@@ -59,7 +78,7 @@ def body(ask: Ask, image: Image.Image) -> bytes:
 def test_a_replica_answers_a_mixed_batch_request_by_request(random_weights_folder):
     path = random_weights_folder / "mobilenet_v3_large.pth"
     replica = Segmenter("mobilenet_v3_large", str(path))
-    local = inference_copy(load_model("mobilenet_v3_large", weights=path))
+    local = fast_model(load_model("mobilenet_v3_large", weights=path))  # what the page runs
     ask = Ask("mobilenet_v3_large", 320, None, NO_MULTI_GRID, trained=True)
     images = [photo(400, 300, 0), photo(300, 400, 1), photo(400, 300, 2)]
     bodies = [body(ask, im) for im in images]
@@ -76,7 +95,8 @@ def test_a_replica_answers_a_mixed_batch_request_by_request(random_weights_folde
         alone = segment(local, image, short_side=320)
         assert np.array_equal(answer.labels, alone.labels)
         assert answer.batch == len(bodies)
-    assert [a.group for a in answers] == [2, 1, 2]  # the two landscapes shared one forward pass
+    # on a CPU the replica runs what the page runs, ONNX Runtime, one photo per pass (the grouping is above)
+    assert [(a.engine, a.group) for a in answers] == [("onnxruntime", 1)] * 3
 
 
 def test_a_replica_keeps_each_wiring_apart(random_weights_folder):
@@ -88,7 +108,7 @@ def test_a_replica_keeps_each_wiring_apart(random_weights_folder):
     for stride, grid in ((16, MULTI_GRID), (8, NO_MULTI_GRID)):
         served = segment_group(replica.model(stride, grid), [Photo(image, 64)])[0]
         set_output_stride(model, stride, grid)
-        assert np.array_equal(served.labels, segment(inference_copy(model), image, short_side=64).labels)
+        assert np.array_equal(served.labels, segment(fast_model(model), image, short_side=64).labels)
     assert replica.model(16, MULTI_GRID) is replica.model(16, MULTI_GRID)  # kept, not rebuilt
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from deeplab_core.config import NO_MULTI_GRID
 from deeplab_core.i18n import text
-from deeplab_core.nets.fast_inference import inference_copy
+from deeplab_core.nets.engine import fast_model
 from deeplab_core.nets.model import load_model
 from deeplab_core.nets.segmentation import segment
 from deeplab_core.serving.client import Service, ServiceUnavailable, service_from_env, service_url
@@ -58,6 +58,14 @@ def http_service(answer):
         server.server_close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def export_cache(tmp_path_factory):
+    """The engine's export cache (beside torch's hub cache): this module's own, never the developer's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def replica(random_weights_folder):
     return Segmenter("mobilenet_v3_large", str(random_weights_folder / "mobilenet_v3_large.pth"))
@@ -83,7 +91,7 @@ def photo(width=200, height=150, seed=0) -> Image.Image:
 
 
 def test_served_labels_equal_the_in_process_ones(replica, random_weights_folder):
-    local = inference_copy(load_model("mobilenet_v3_large", weights=random_weights_folder / "mobilenet_v3_large.pth"))
+    local = fast_model(load_model("mobilenet_v3_large", weights=random_weights_folder / "mobilenet_v3_large.pth"))
     image = photo()
     with replica_service(replica) as url:
         served = Service(url).segment(image, MOBILENET)
@@ -95,6 +103,7 @@ def test_served_labels_equal_the_in_process_ones(replica, random_weights_folder)
         alone.categories, alone.network_size, alone.plan, alone.trained,
     )  # fmt: skip
     assert (served.batch, served.group, served.device) == (1, 1, "cpu") and served.round_trip_ms > 0
+    assert seg.timings.engine == alone.timings.engine == "onnxruntime"  # the page's engine, on both sides
 
 
 def test_nothing_listening_is_down_at_once_and_then_skipped_for_a_while():

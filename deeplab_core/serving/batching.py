@@ -9,7 +9,10 @@ products, one kernel launch per layer on a GPU). It must not change a single lab
 - **Each photo's own pre- and post-processing**, exactly as `segment` does them: the resize of its short side, and
   its logits upsampled to its own size before the top-1.
 
-`tests/test_serve_batching.py` checks every label against `segment` on the same model.
+What runs is `deeplab_core.fast_model`'s choice: the torch inference copy (a GPU) stacks a group into one pass;
+the ONNX Runtime engine (a CPU) runs the group's photos one after the other in the same batch call, since its
+export takes one photo at a time (its batch dimension is fixed at 1; on a CPU a stacked pass would gain little).
+`tests/test_serve_batching.py` checks every label against `segment`.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from PIL import Image
 
 from deeplab_core.budget import InputPlan, plan_input
 from deeplab_core.nets.device import synchronize
+from deeplab_core.nets.engine import Engine
 from deeplab_core.nets.memory import memory_guard
 from deeplab_core.nets.model import DeepLab
-from deeplab_core.nets.segmentation import Segmentation, Timings, configure, preprocess, top1
+from deeplab_core.nets.segmentation import Segmentation, Timings, configure, preprocess, segment, top1
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,19 @@ def groups(photos: Sequence[Photo]) -> list[list[int]]:
     return list(found.values())
 
 
-def segment_group(model: DeepLab, photos: Sequence[Photo]) -> list[Segmentation]:
-    """`segment(model, p.image, short_side=p.short_side)` for each photo, in one forward pass. All photos must
-    share one network input size (`groups`); ValueError otherwise."""
+def stacks(model: DeepLab | Engine) -> bool:
+    """Whether `model` takes several photos in one pass: the torch network does, the ONNX export (one photo) not."""
+    return not isinstance(model, Engine)
+
+
+def segment_group(model: DeepLab | Engine, photos: Sequence[Photo]) -> list[Segmentation]:
+    """`segment(model, p.image, short_side=p.short_side)` for each photo, in one forward pass when the model
+    `stacks`. All photos must share one network input size (`groups`); ValueError otherwise."""
     plans = [p.plan for p in photos]
     if len({(plan.short_side, plan.size) for plan in plans}) != 1:
         raise ValueError("a batch needs one network input size; group the photos first")
+    if isinstance(model, Engine):  # one photo per pass (see `stacks`)
+        return [segment(model, p.image, short_side=p.short_side) for p in photos]
     spec, device = model.spec, model.device
     configure(device)
     with memory_guard(device), torch.inference_mode():
@@ -61,9 +72,9 @@ def segment_group(model: DeepLab, photos: Sequence[Photo]) -> list[Segmentation]
             began = time.perf_counter()
             inputs.append(preprocess(photo.image, spec, plan.short_side, device))  # (1, 3, h, w)
             prepare_ms.append(1e3 * (time.perf_counter() - began))
-        x = torch.cat(inputs).contiguous(memory_format=torch.channels_last)  # (B, 3, h, w)
         synchronize(device)
         prepared = time.perf_counter()
+        x = torch.cat(inputs).contiguous(memory_format=torch.channels_last)  # (B, 3, h, w)
         with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
             logits = model.net(x)["out"]  # (B, C, h, w)
         synchronize(device)

@@ -84,7 +84,9 @@ class Service:
             raise ServiceUnavailable("reply", self.name, str(exc)) from exc
         if answer.labels.shape != (image.height, image.width):
             raise ServiceUnavailable("reply", self.name, f"labels of shape {answer.labels.shape}")
-        timings = Timings(answer.preprocess_ms, answer.inference_ms, answer.postprocess_ms, answer.device)
+        timings = Timings(
+            answer.preprocess_ms, answer.inference_ms, answer.postprocess_ms, answer.device, answer.engine
+        )
         seg = Segmentation(
             labels=answer.labels.astype(np.int64),
             probabilities=answer.confidence.astype(np.float32),

@@ -56,7 +56,8 @@ class Answer:
     queued_ms: float  # from arriving at the replica to its batch starting
     device: str  # "cpu" or "cuda" on the replica
     batch: int  # requests in the batch this one ran in
-    group: int  # of those, how many shared its network input size (one forward pass)
+    group: int  # of those, how many shared its forward pass (same network input size, and an engine that stacks)
+    engine: str = "torch"  # what ran the network: "onnxruntime" or "torch"
 
 
 def write_ask(ask: Ask, photo: bytes) -> bytes:
@@ -101,6 +102,7 @@ def write_answer(answer: Answer) -> bytes:
         "timings": [answer.preprocess_ms, answer.inference_ms, answer.postprocess_ms, answer.queued_ms],
         "device": answer.device,
         "batch": [answer.batch, answer.group],
+        "engine": answer.engine,
     }
     return pack(header, {"labels": labels, "confidence": confidence})
 
@@ -115,12 +117,12 @@ def read_answer(data: bytes) -> Answer:
         batch, group = (int(v) for v in h["batch"])  # type: ignore[attr-defined]
         h_net, w_net = (int(v) for v in h["network_size"])  # type: ignore[attr-defined]
         categories = tuple(str(c) for c in h["categories"])  # type: ignore[attr-defined]
-        trained, device = bool(h["trained"]), str(h["device"])
+        trained, device, engine = bool(h["trained"]), str(h["device"]), str(h["engine"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError("reply fields missing or of the wrong type") from exc
     if labels.ndim != 2 or labels.shape != confidence.shape or labels.dtype.kind not in "iu":
         raise ProtocolError("labels and confidence of different shapes")
     return Answer(
         labels, confidence, categories, (h_net, w_net), trained, preprocess, inference, postprocess, queued, device,
-        batch, group,
+        batch, group, engine,
     )  # fmt: skip

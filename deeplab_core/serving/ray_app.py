@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 
-import ray
-import torch
-from ray import serve
 from starlette.requests import Request
 from starlette.responses import Response
 
+with warnings.catch_warnings():  # Ray Serve 2.60's config models still use pydantic-1 field options: its warnings
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import ray
+    from ray import serve
+
 from deeplab_core.serving.service import Segmenter
-from deeplab_core.serving.settings import ServeSettings
+from deeplab_core.serving.settings import PREFIX, WEIGHTS_ENV, ServeSettings, from_env
 
 ROUTE = "/segment"  # + "/<model name>"
 
@@ -38,8 +41,7 @@ def app_name(name: str) -> str:
 
 @serve.deployment
 class SegmentDeployment:
-    def __init__(self, name: str, weights: str, device: str, threads: int, batch: int, wait_s: float) -> None:
-        torch.set_num_threads(threads)
+    def __init__(self, name: str, weights: str, device: str, batch: int, wait_s: float) -> None:
         self.segmenter = Segmenter(name, weights, device)
         self.answer.set_max_batch_size(batch)  # type: ignore[attr-defined]
         self.answer.set_batch_wait_timeout_s(wait_s)  # type: ignore[attr-defined]
@@ -67,10 +69,17 @@ def application(settings: ServeSettings, name: str, cluster_cpus: float) -> serv
         name,
         settings.weights_for(name),
         settings.device,
-        settings.threads_each(cluster_cpus),
         settings.max_batch_size,
         settings.batch_wait_timeout_s,
     )
+
+
+def build(args: dict[str, str]) -> serve.Application:
+    """An application builder, for `serve run deeplab_core.serving.ray_app:build model=resnet101` and for a
+    RayService's serveConfigV2 (docs/DEPLOY.md): `args` holds "model" and any ServeSettings field by name."""
+    env = {WEIGHTS_ENV if k == "weights" else PREFIX + k.upper(): v for k, v in args.items() if k != "model"}
+    settings = from_env(env, models=(args["model"],))
+    return application(settings, args["model"], cluster_cpus=float(settings.replicas))  # one CPU each unless "cpus"
 
 
 def connect(address: str | None, *, local_cpus: int | None = None) -> None:

@@ -1,7 +1,8 @@
 """What one replica of the inference service does, without Ray: framed requests in, framed answers out.
 
-`Segmenter` holds one model (loaded through `load_model`, like the app's) and its inference copies, one per
-output stride and multi-grid it has been asked for (the last few kept). `answer_batch` takes the raw bodies that
+`Segmenter` holds one model (loaded through `load_model`, like the app's) and what the segment page would run for
+it (`deeplab_core.fast_model`: ONNX Runtime on a CPU, the torch inference copy on a GPU), one per output stride and
+multi-grid it has been asked for (the last few kept). `answer_batch` takes the raw bodies that
 arrived together, decodes each photo with the upload decoder (`deeplab_core.images.load_image`), groups them by
 wiring and network input size, and runs each group in one forward pass (`deeplab_core.serving.batching`). The Ray
 deployment (`ray_app`) only moves bytes in and out; the tests drive this class directly.
@@ -13,7 +14,6 @@ into a translated note and runs the photo in-process.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -22,13 +22,13 @@ from dataclasses import dataclass
 
 from deeplab_core.errors import LabError
 from deeplab_core.images import load_image
-from deeplab_core.nets.fast_inference import inference_copy
+from deeplab_core.nets.engine import Engine, fast_model
 from deeplab_core.nets.model import DeepLab, load_model, set_output_stride
-from deeplab_core.serving.batching import Photo, groups, segment_group
+from deeplab_core.nets.segmentation import Segmentation
+from deeplab_core.serving.batching import Photo, groups, segment_group, stacks
 from deeplab_core.serving.messages import Answer, Ask, read_ask, write_answer
 from deeplab_core.serving.protocol import ProtocolError
 
-log = logging.getLogger(__name__)
 KEPT_WIRINGS = 3  # inference copies kept per replica: (output stride, multi-grid) pairs a class is using
 
 
@@ -49,21 +49,21 @@ class Segmenter:
     def __init__(self, name: str, weights: str, device: str = "cpu") -> None:
         self.name = name
         self._base = load_model(name, weights=weights, device=device)
-        self._copies: OrderedDict[tuple[int | None, tuple[int, ...]], DeepLab] = OrderedDict()
+        self._copies: OrderedDict[tuple[int | None, tuple[int, ...]], DeepLab | Engine] = OrderedDict()
         self._lock = threading.Lock()  # re-wiring the base model in place is not safe from two threads
 
     @property
     def trained(self) -> bool:
         return self._base.spec.trained
 
-    def model(self, output_stride: int | None, multi_grid: tuple[int, ...]) -> DeepLab:
-        """The inference copy for this wiring (`inference_copy` keeps the rates it is made with)."""
+    def model(self, output_stride: int | None, multi_grid: tuple[int, ...]) -> DeepLab | Engine:
+        """What the page runs for this wiring (`fast_model` keeps the rates it is made with)."""
         key = (output_stride, multi_grid)
         with self._lock:
             if key not in self._copies:
                 if output_stride is not None:
                     set_output_stride(self._base, output_stride, multi_grid)
-                self._copies[key] = inference_copy(self._base)
+                self._copies[key] = fast_model(self._base)
                 while len(self._copies) > KEPT_WIRINGS:
                     self._copies.popitem(last=False)
             self._copies.move_to_end(key)
@@ -103,27 +103,11 @@ class Segmenter:
                     for i, _, _ in chosen:
                         replies[i] = failure(503, exc.key, str(exc))
                     continue
+                shared = len(chosen) if stacks(model) else 1  # photos in each forward pass
                 for (i, _, decode_ms), seg in zip(chosen, segmentations, strict=True):
                     replies[i] = Reply(
-                        200,
-                        write_answer(
-                            Answer(
-                                seg.labels,
-                                seg.probabilities,
-                                seg.categories,
-                                seg.network_size,
-                                seg.trained,
-                                decode_ms + seg.timings.preprocess_ms,
-                                seg.timings.inference_ms,
-                                seg.timings.postprocess_ms,
-                                1e3 * (started - arrived[i]),
-                                seg.timings.device,
-                                len(bodies),
-                                len(chosen),
-                            )  # fmt: skip
-                        ),
+                        200, write_answer(_answer(seg, decode_ms, started - arrived[i], len(bodies), shared))
                     )
-        log.info("batch of %d: %s", len(bodies), [r.status for r in replies if r is not None])
         return [r if r is not None else failure(500, "internal", "no reply") for r in replies]
 
     def _accepts(self, ask: Ask) -> None:
@@ -132,6 +116,25 @@ class Segmenter:
         if ask.trained != self.trained:
             kind = "trained" if self.trained else "untrained"
             raise _Refused("weights", f"this deployment serves {kind} weights")
+
+
+def _answer(seg: Segmentation, decode_ms: float, waited_s: float, batch: int, group: int) -> Answer:
+    t = seg.timings
+    return Answer(
+        labels=seg.labels,
+        confidence=seg.probabilities,
+        categories=seg.categories,
+        network_size=seg.network_size,
+        trained=seg.trained,
+        preprocess_ms=decode_ms + t.preprocess_ms,  # decoding the PNG is part of preparing the photo
+        inference_ms=t.inference_ms,
+        postprocess_ms=t.postprocess_ms,
+        queued_ms=1e3 * waited_s,
+        device=t.device,
+        batch=batch,
+        group=group,
+        engine=t.engine,
+    )
 
 
 class _Refused(Exception):

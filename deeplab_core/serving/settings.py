@@ -1,8 +1,9 @@
 """The inference service's settings: which models, how many replicas, how much of a GPU, how batches form.
 
-Defaults suit one CPU machine (every model, one replica each, the cluster's CPUs shared among them, no GPU);
-each field can be set by an environment variable (below) or by the `python -m deeplab_core.serve start` flag of
-the same name. Model names and option lists come from `deeplab_core.config`.
+Defaults suit one CPU machine (every model, one replica each, the cluster's CPUs shared among them, no GPU). Each
+field can be set by an environment variable (below) or by the `python -m deeplab_core.serve start` flag of the same
+name. Model names and option lists come from `deeplab_core.config`; threads are not a setting here: a replica
+follows the server-wide policy (`config.thread_policy`, applied by `fast_model`), as the app does.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ class ServeSettings:
     replicas: int = 1  # per model
     gpus: float = 0.0  # per replica; 0.25 puts four replicas on one GPU
     cpus: float | None = None  # per replica; None: the cluster's CPUs shared evenly, at most 1 each
-    threads: int | None = None  # torch threads per replica; None: the whole CPUs the replica holds (at least 1)
     max_batch_size: int = 8  # requests stacked into one call of the batch handler
     batch_wait_timeout_s: float = 0.02  # how long a batch waits to fill: a lone request pays at most this
     host: str = "127.0.0.1"  # the HTTP proxy's address; 0.0.0.0 for web servers on other machines
@@ -46,9 +46,6 @@ class ServeSettings:
             return self.cpus
         share = cluster_cpus / max(1, self.replicas * len(self.models))
         return max(0.01, min(1.0, round(share, 2)))  # Ray accepts fractions: 3 models fit 2 cores
-
-    def threads_each(self, cluster_cpus: float) -> int:
-        return self.threads if self.threads else max(1, int(self.cpus_each(cluster_cpus)))
 
     def check(self) -> ServeSettings:
         unknown = [m for m in self.models if m not in MODEL_NAMES]

@@ -22,6 +22,7 @@ and reuses it in every iteration.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -42,6 +43,11 @@ class Lattice:
     vertices: int  # M
     order: torch.Tensor  # (N·(d+1),) int32: the (point, corner) entries, flattened point-major, sorted by vertex
     counts: torch.Tensor  # (M,) entries per vertex
+
+    @functools.cached_property
+    def splat_entries(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The point and the weight of each splat entry, in vertex order (kept: a cached lattice reuses them)."""
+        return self.order // self.weights.shape[1], self.weights.view(-1).index_select(0, self.order)
 
     def filter(self, values: torch.Tensor) -> torch.Tensor:
         """(N, C) → (N, C): each point's Gaussian-weighted sum of every point's values (its own included)."""
@@ -82,8 +88,8 @@ class LatticeFilter:
         bases = tuple(sum(lat.vertices for lat in lattices[:k]) for k in range(len(lattices)))
         counts = torch.cat([lat.counts for lat in lattices])
         crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-        points = tuple(lat.order // lat.weights.shape[1] for lat in lattices)  # the point of each splat entry
-        splat_weights = tuple(lat.weights.view(-1).index_select(0, lat.order) for lat in lattices)
+        points = tuple(lat.splat_entries[0] for lat in lattices)  # the point of each splat entry
+        splat_weights = tuple(lat.splat_entries[1] for lat in lattices)
         ends = [base + lat.vertices for lat, base in zip(lattices, bases, strict=True)]
         having = [[k for k, lat in enumerate(lattices) if lat.neighbours.shape[0] > a] for a in range(axes)]
         spans = tuple((bases[ks[0]], ends[ks[-1]]) for ks in having)  # a d-dim lattice has d+1 axes, not more
@@ -186,7 +192,8 @@ def _simplex(elevated: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.
     total = torch.round(rem0 * down).sum(0)  # (N,) how far off the plane the rounding landed
     diff = elevated - rem0  # (d+1, N)
     # rank: position in decreasing order of diff, as the C++ code counts it pair by pair (ties to the lower index)
-    rank = total.expand(d1, n).clone()  # (d+1, N) small integers, exact in float32
+    small = torch.int8 if 2 * d < 127 else torch.int16  # ranks lie within −d..2d: bytes, a quarter of the traffic
+    rank = total.to(small).expand(d1, n).clone()  # (d+1, N)
     for i in range(d1):
         for j in range(i + 1, d1):
             later_larger = diff[i] < diff[j]

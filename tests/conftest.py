@@ -56,6 +56,16 @@ def random_model(random_models):
     return lambda name: copy.deepcopy(random_models[name])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_torch_home(tmp_path_factory):
+    """No test writes to the developer's torch cache: the segment engine's exports go beside the hub cache
+    (deeplab_core.nets.engine_export), and a test that loads weights from a temporary file would leave one there."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def random_weights_folder(tmp_path_factory, random_models):
     """A folder for ATROUS_LAB_WEIGHTS: the random models' state dicts, saved to disk and loaded through the

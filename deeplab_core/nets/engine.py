@@ -110,7 +110,7 @@ def _top1_session(threads: int) -> Any:
                 ["up"],
                 mode="linear",
                 coordinate_transformation_mode="half_pixel",
-            ),  # fmt: skip
+            ),
             node("ReduceMax", ["up"], ["best"], axes=[1], keepdims=1),
             node("ArgMax", ["up"], ["labels"], axis=1, keepdims=0),
             node("Sub", ["up", "best"], ["shifted"]),

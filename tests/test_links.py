@@ -1,8 +1,8 @@
 """A link is a view (AppTest): every lesson's controls are read from the query string, garbage in it falls back to
 the defaults without an error, the state survives leaving a lesson, and the reset button restores the defaults.
 
-Choices carry their label in the URL (that is how Streamlit binds a radio or a drop-down), so the expected
-query values below are built from the catalogue in the link's language."""
+Links hold language-neutral values: numbers, true/false, and a choice's option key (never its translated label),
+so the same query string gives the same view in every language."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from deeplab_core.i18n import LANGUAGES, text
-from deeplab_core.samples import SAMPLES
 from lessons.parts.widgets import VIEW_KEYS
 from tests.apptest_support import open_page
 
@@ -22,54 +21,46 @@ def open_with(slug: str, lang: str, params: dict[str, str | list[str]]) -> AppTe
     return at
 
 
+# Per lesson: query parameters that differ from every default, and the widget values they must give.
+LINK_CASES: dict[str, tuple[dict[str, str | list[str]], dict[str, object]]] = {
+    "overview": ({"input": "257", "log": "true"}, {"input": 257, "log": True}),
+    "formula": (
+        {"i": "9", "k": "5", "d": "3", "s": "2", "p": "1"},
+        {"i": 9, "k": 5, "d": 3, "s": 2, "p": 1, "same": False},
+    ),
+    "receptive_field": (
+        {"preset": "plain", "depth": "7", "photo": "astronaut", "rf_log": "false"},
+        {"preset": "plain", "depth": 7, "photo": "astronaut", "rf_log": False},
+    ),
+    "large_rates": (
+        {"os": "16", "rate": "40", "all": "true", "where": "corner"},
+        {"os": 16, "rate": 40, "all": True, "where": "corner"},
+    ),
+    "output_stride": (
+        {"mg_os": "8", "r1": "2", "r3": "3", "os_photo": "chelsea", "strides": ["32", "8"]},
+        {"mg_os": 8, "r1": 2, "r3": 3, "os_photo": "chelsea", "strides": [32, 8]},
+    ),
+    "aspp": ({"net": "mobilenet_v3_large", "size": "9"}, {"net": "mobilenet_v3_large", "size": 9}),
+    "segment": (
+        {"model": "resnet50", "res": "320", "stride": "16", "mg": "true", "opacity": "0.3", "segment_photo": "coffee"},
+        {"model": "resnet50", "res": 320, "stride": 16, "mg": True, "opacity": 0.3, "segment_photo": "coffee"},
+    ),
+    "train": (
+        {"train_variants": ["c", "e-hdc"], "train_steps": "50"},
+        {"train_variants": ["c", "e-hdc"], "train_steps": 50},
+    ),
+}
+
+
+def url(at: AppTest, key: str) -> list[str]:
+    """The address bar's values of one parameter, as a list (AppTest keeps one value as a bare string)."""
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
 def link_cases(lang: str) -> dict[str, tuple[dict[str, str | list[str]], dict[str, object]]]:
-    """Per lesson: query parameters that differ from every default, and the widget values they must give."""
-    return {
-        "overview": ({"input": "257", "log": "true"}, {"input": 257, "log": True}),
-        "formula": (
-            {"i": "9", "k": "5", "d": "3", "s": "2", "p": "1"},
-            {"i": 9, "k": 5, "d": 3, "s": 2, "p": 1, "same": False},
-        ),
-        "receptive_field": (
-            {
-                "preset": text("receptive_field.presets.plain", lang),
-                "depth": "7",
-                "photo": text("receptive_field.samples.astronaut", lang),
-                "rf_log": "false",
-            },
-            {"preset": "plain", "depth": 7, "photo": "astronaut", "rf_log": False},
-        ),
-        "large_rates": (
-            {
-                "os": text("large_rates.size_option", lang, n=33, os=16),
-                "rate": "40",
-                "all": "true",
-                "where": text("large_rates.position_name.corner", lang),
-            },
-            {"os": 16, "rate": 40, "all": True, "where": "corner"},
-        ),
-        "output_stride": (
-            {
-                "mg_os": text("output_stride.os_name.8", lang),
-                "r1": "2",
-                "r3": "3",
-                "os_photo": SAMPLES["chelsea"].label(lang),
-                "strides": [text("output_stride.fig.os", lang, os=32), text("output_stride.fig.os", lang, os=8)],
-            },
-            {"mg_os": 8, "r1": 2, "r3": 3, "os_photo": "chelsea", "strides": [32, 8]},
-        ),
-        "aspp": ({"net": "mobilenet_v3_large", "size": "9"}, {"net": "mobilenet_v3_large", "size": 9}),
-        "segment": (
-            {
-                "model": text("segment.model_name.resnet50", lang),
-                "res": "320",
-                "stride": "16",
-                "mg": "true",
-                "opacity": "0.3",
-            },
-            {"model": "resnet50", "res": 320, "stride": 16, "mg": True, "opacity": 0.3},
-        ),
-    }
+    """The same in every language: that is the point (kept as a function for the browser tests' sake)."""
+    return LINK_CASES
 
 
 SLUGS = list(link_cases("en"))
@@ -124,15 +115,53 @@ def test_numbers_out_of_range_and_half_numbers_are_dropped_or_rounded():
     assert at.slider(key="k").value in (3, 4)  # a decimal lands on a whole step, never an error
 
 
-def test_the_language_and_the_controls_travel_together():
-    at = open_with("receptive_field", "zh", {"preset": text("receptive_field.presets.gridding", "zh")})
-    assert at.session_state["preset"] == "gridding"
-    assert at.title[0].value == text("receptive_field.title", "zh")
+@pytest.mark.parametrize("slug", ["receptive_field", "output_stride", "segment", "train"])
+def test_a_link_gives_the_same_view_in_either_language(slug, weights_for):
+    """A Chinese link opened in English (the same query string, another ?lang=) restores the same controls, and
+    the two views' own links differ only in the language."""
+    weights_for(slug)
+    params, expected = LINK_CASES[slug]
+    views = {lang: open_with(slug, lang, params) for lang in LANGUAGES}
+    for lang, at in views.items():
+        assert {key: at.session_state[key] for key in expected} == expected, lang
+    links = {lang: at.sidebar.code[0].value.replace(f"lang={lang}", "lang=") for lang, at in views.items()}
+    assert len(set(links.values())) == 1, links
 
 
-def test_a_label_in_the_other_language_is_dropped_quietly():
-    at = open_with("receptive_field", "zh", {"preset": text("receptive_field.presets.gridding", "en")})
-    assert at.session_state["preset"] == "plain"
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_link_holds_option_keys_not_labels(lang):
+    at = open_page("receptive_field", lang)
+    at.radio(key="preset").set_value("gridding").run()
+    link = at.sidebar.code[0].value
+    assert "preset=gridding" in link and url(at, "preset") == ["gridding"], link
+    assert text("receptive_field.presets.gridding", lang) not in link
+    at.radio(key="preset").set_value("plain").run()  # back to the default: out of the link and the URL
+    assert "preset=" not in at.sidebar.code[0].value and "preset" not in at.query_params
+
+
+def test_a_translated_label_in_a_link_is_no_value():
+    at = open_with("receptive_field", "en", {"preset": text("receptive_field.presets.gridding", "en")})
+    assert at.session_state["preset"] == "plain" and "preset" not in at.query_params
+
+
+def test_switching_language_keeps_every_choice():
+    at = open_with("receptive_field", "en", {"preset": "gridding", "photo": "astronaut"})
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert (at.session_state["preset"], at.session_state["photo"]) == ("gridding", "astronaut")
+    assert at.radio(key="preset").value == "gridding"
+    link = at.sidebar.code[0].value
+    assert "preset=gridding" in link and "photo=astronaut" in link and "lang=zh" in link
+
+
+def test_leaving_a_lesson_takes_its_choices_out_of_the_address_bar():
+    at = open_with("receptive_field", "en", {"preset": "gridding"})
+    at.switch_page("lessons/formula.py")
+    at.run()
+    assert "preset" not in at.query_params
+    at.switch_page("lessons/receptive_field.py")
+    at.run()
+    assert at.session_state["preset"] == "gridding" and url(at, "preset") == ["gridding"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -183,11 +212,21 @@ def test_untrained_weights_are_accepted_once_per_session(offline_without_weights
     at = open_page("aspp", "en")
     at.toggle(key="untrained").set_value(True).run()
     assert not at.exception
+    assert "untrained=true" in at.sidebar.code[0].value  # the link shows the same view
     at.switch_page("lessons/output_stride.py")
     at.run()
     assert not at.exception
     assert at.toggle(key="untrained").value is True  # not asked again, for another page and another model
     assert text("output_stride.weights.untrained_note", "en") in [i.value for i in at.info]
+    at.sidebar.button(key="reset_output_stride").click().run()
+    assert at.toggle(key="untrained").value is True  # a session's decision, not a control of the lesson
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_link_turns_untrained_weights_on(offline_without_weights, lang):
+    at = open_with("aspp", lang, {"untrained": "true"})
+    assert at.toggle(key="untrained").value is True
+    assert text("aspp.photo_needs_weights", lang) not in [i.value for i in at.info]
 
 
 def test_aspp_without_weights_points_to_the_weights_choice(offline_without_weights):

@@ -10,7 +10,7 @@ import streamlit as st
 from deeplab_core import i18n
 from lessons.parts.ui import PROJECTOR, t
 from lessons.parts.warmup import torch_ready
-from lessons.parts.widgets import BOUND, relabel_choices
+from lessons.parts.widgets import BOUND
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
@@ -29,7 +29,6 @@ def choose_language() -> str:
         key="lang",
         format_func=LANGUAGE_NAMES.get,
         horizontal=True,
-        on_change=relabel_choices,  # translated choices in the URL follow the language
     )
     if st.query_params.get("lang") != st.session_state.lang:  # keeps the choice across a refresh and in links
         # written only when it differs: each write sends the whole query string back to the browser

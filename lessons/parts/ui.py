@@ -86,11 +86,36 @@ def dark_theme() -> bool:
 
 def chart(fig, key: str, *, container=st, **kwargs: Any) -> None:
     """Every lesson's plotly figure goes through here: projector styling when asked for, and the chart's toolbar
-    only on hover so it does not sit on the title of a narrow (phone) chart."""
+    only on hover, so it does not sit on a chart's title (on a touch screen, where a tap is a hover, page_style
+    hides it: a double tap still resets a zoom)."""
     if projector():
         fig = for_projector(fig, dark=dark_theme())
     config = {"displaylogo": False, "displayModeBar": "hover", **kwargs.pop("config", {})}
     container.plotly_chart(fig, key=key, config=config, **kwargs)
+
+
+# On a phone or a touch screen the plotly toolbar would cover the title of a narrow chart at every tap. In
+# projector mode the page's own small text (captions, widget labels, folded sections, table cells) is set to the
+# body size and full ink, like the charts' text (figures.style.for_projector): grey 14 px does not carry to the
+# back of a room.
+TOUCH_CSS = """
+@media (hover: none), (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
+[data-testid=stSidebar] [data-testid=stCode] pre { padding: 0.35rem 2.4rem 0.35rem 0.6rem !important; }
+"""
+PROJECTOR_CSS = """
+[data-testid=stMain] :is([data-testid=stCaptionContainer], [data-testid=stWidgetLabel], [data-testid=stMetricLabel],
+  [data-testid=stExpander] summary, [data-testid=stSliderTickBarMin], [data-testid=stSliderTickBarMax],
+  [data-testid=stThumbValue], [data-testid=stTable], [data-baseweb=tag], button, [data-testid=stCaptionContainer] *,
+  [data-testid=stWidgetLabel] *, [data-testid=stMetricLabel] *, [data-testid=stExpander] summary *, button *,
+  [data-baseweb=tag] *, [data-testid=stTable] *, [data-testid=stMarkdownContainer] small) {
+  font-size: 1rem !important; }
+[data-testid=stMain] [data-testid=stCaptionContainer] { color: inherit !important; opacity: 1 !important; }
+"""
+
+
+def page_style() -> None:
+    """The page's own CSS, once per run: the toolbar off on touch screens, and projector mode's text size."""
+    st.html(f"<style>{TOUCH_CSS}{PROJECTOR_CSS if projector() else ''}</style>")
 
 
 def show_error(error: LabError) -> None:

@@ -16,10 +16,11 @@ import streamlit as st
 from deeplab_core.nets import checkpoints as weights
 from lessons.parts.models import weights_source
 from lessons.parts.ui import t
+from lessons.parts.widgets import toggle
 
 MIB = 2**20
 log = logging.getLogger(__name__)
-UNTRAINED, ACCEPTED = "untrained", "untrained_accepted"  # the switch, and the session's decision it records
+UNTRAINED, DECISION = "untrained", "untrained_accepted"  # the switch (?untrained=true), the session's decision
 FAILED = "weights_download_failed"  # session state: model name -> (key, values) of the failed download's error
 
 
@@ -45,17 +46,19 @@ def _download_with_progress(name: str) -> None:
 
 
 def _keep_decision() -> None:
-    st.session_state[ACCEPTED] = st.session_state[UNTRAINED]
+    st.session_state[DECISION] = st.session_state[UNTRAINED]
 
 
 def _offer_untrained(name: str, prefix: str) -> str | None:
     """One decision per session: accepting untrained weights once holds for every model on every page (the
-    switch is shown again on each, already set, so it can be taken back)."""
-    if ACCEPTED in st.session_state:
-        st.session_state[UNTRAINED] = st.session_state[ACCEPTED]  # the widget on this page starts from the decision
-    use = st.toggle(
-        t("weights.use_untrained"), key=UNTRAINED, help=t("weights.use_untrained_help"), on_change=_keep_decision
+    switch is shown again on each, already set, so it can be taken back). It is part of the link
+    (?untrained=true), so a link to a view with untrained weights shows that view; a lesson's reset leaves it."""
+    if DECISION in st.session_state:  # the switch on this page starts from the decision taken on another
+        st.session_state[UNTRAINED] = st.session_state[DECISION]
+    use = toggle(
+        UNTRAINED, "weights.use_untrained", help_key="weights.use_untrained_help", reset=False, on_change=_keep_decision
     )
+    st.session_state[DECISION] = use  # also when the link set it, which calls no on_change
     return "random" if use else None
 
 

@@ -1,52 +1,61 @@
-"""Typed widget helpers, so lessons never copy-paste slider blocks; and this view as a link.
+"""Typed widget helpers, so lessons never copy-paste slider blocks; every control is part of the view's link.
 
-A link is a view: every control made here is bound to the URL (`bind="query-params"`: the widget key is the query
-parameter, a value equal to the default is left out, an invalid one is dropped) and kept for the session
-(`persist_state="session"`: leaving a lesson and coming back finds it as it was). Keys are short and unique across
-lessons, since session state is global. Each lesson registers its keys and defaults, so its reset button knows
-them; choices whose labels are translated are re-labelled in the URL when the language changes."""
+A link is a view, and a view does not depend on the reader's language. Numbers and switches are bound to the
+URL by Streamlit (`bind="query-params"`: the widget key is the query parameter, a value equal to the default is
+left out, an invalid one is dropped). A choice is not: Streamlit would write the option's *label* into the URL,
+which is translated, so a Chinese link opened in English would not be understood. Choices therefore keep their
+value for the session (`persist_state="session"`) and this module reads and writes their URL parameter itself,
+as the option's key ("gridding", "16", "resnet50"), the same in every language. Every control is kept for the
+session: leaving a lesson and coming back finds it as it was. Keys are short and unique across lessons, since
+session state is global; each lesson registers its keys and defaults, so its reset button knows them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 import streamlit as st
 
-from lessons.parts.ui import PROJECTOR, language, projector, t
+from lessons.parts.ui import language, t
 
-BOUND: dict[str, Any] = {"bind": "query-params", "persist_state": "session"}  # a link is a view
+BOUND: dict[str, Any] = {"bind": "query-params", "persist_state": "session"}  # numbers and switches
+KEPT: dict[str, Any] = {"persist_state": "session"}  # choices: their URL parameter is written here
 VIEW_KEYS = "_view_keys"  # session state: lesson -> {widget key: default}, for the reset button
 LINK_VALUES = "_link_values"  # session state: lesson -> {widget key: [URL values]} of controls off their default
-RELABEL_KEYS = "_relabel_keys"  # session state: keys of bound choices whose URL value is a translated label
+CHOICE_KEYS = "_choice_keys"  # session state: every choice key whose URL parameter this module writes
+DRAWN_IN = "_drawn_in"  # session state: choice key -> the language its labels were last drawn in
 T = TypeVar("T")
 
 
-def _register(key: str, default: object, *, relabel: bool = False) -> None:
-    """Remember this lesson's widget key and default (for reset) and whether its URL value is a translated label."""
-    st.session_state.setdefault(VIEW_KEYS, {}).setdefault(st.session_state.get("_lesson", ""), {})[key] = default
-    if relabel:
-        st.session_state.setdefault(RELABEL_KEYS, set()).add(key)
+def _lesson() -> str:
+    return str(st.session_state.get("_lesson", ""))
 
 
-def _url_value(value: object, fmt: Callable[[Any], str]) -> str:
-    """A value as Streamlit writes it in the URL: true/false, a number, or a choice's label."""
+def _register(key: str, default: object, *, reset: bool = True) -> None:
+    """Remember this lesson's widget key and default, for the reset button (`reset=False`: a session-wide
+    decision that the lesson's reset leaves alone)."""
+    if reset:
+        st.session_state.setdefault(VIEW_KEYS, {}).setdefault(_lesson(), {})[key] = default
+
+
+def url_value(value: object) -> str:
+    """A value as the link writes it: true/false, a number, or a choice's option key; never a translated label."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.10g}"
-    return fmt(value)
+    return str(value)
 
 
-def _shown(key: str, value: T, default: object, fmt: Callable[[Any], str] = str) -> T:
+def _shown(key: str, value: T, default: object) -> T:
     """Note the widget's value for this lesson's link (left out at its default, as in the URL); returns it.
     The link is built from these, not from the address bar, which can lag behind a widget in Streamlit 1.67."""
-    store = st.session_state.setdefault(LINK_VALUES, {}).setdefault(st.session_state.get("_lesson", ""), {})
+    store = st.session_state.setdefault(LINK_VALUES, {}).setdefault(_lesson(), {})
     if value == default:
         store.pop(key, None)
     else:
-        store[key] = [_url_value(v, fmt) for v in value] if isinstance(value, list) else [_url_value(value, fmt)]
+        store[key] = [url_value(v) for v in value] if isinstance(value, list) else [url_value(value)]
     return value
 
 
@@ -83,14 +92,20 @@ def float_slider(
 
 
 def toggle(
-    key: str, label_key: str, *, default: bool = False, help_key: str | None = None, container: Any = st
+    key: str,
+    label_key: str,
+    *,
+    default: bool = False,
+    help_key: str | None = None,
+    container: Any = st,
+    reset: bool = True,
+    on_change: Callable[[], None] | None = None,
 ) -> bool:
     """A switch bound to the URL (?key=true / ?key=false; the default is left out)."""
     _drop_invalid(key, lambda v: isinstance(v, bool))
-    _register(key, default)
-    return bool(
-        _shown(key, container.toggle(t(label_key), value=default, key=key, help=_help(help_key), **BOUND), default)
-    )
+    _register(key, default, reset=reset)
+    value = container.toggle(t(label_key), value=default, key=key, help=_help(help_key), on_change=on_change, **BOUND)
+    return bool(_shown(key, value, default))
 
 
 def labels_now(options: Sequence[T], label: Callable[[T], str]) -> Callable[[T], str]:
@@ -99,14 +114,51 @@ def labels_now(options: Sequence[T], label: Callable[[T], str]) -> Callable[[T],
     return {option: label(option) for option in options}.__getitem__
 
 
-def _formatter(
-    options: Sequence[T], format_key: str | None, label: Callable[[T], str] | None
-) -> tuple[Callable[[T], str], bool]:
+def _formatter(options: Sequence[T], format_key: str | None, label: Callable[[T], str] | None) -> Callable[[T], str]:
     if label is not None:
-        return labels_now(options, label), True
+        return labels_now(options, label)
     if format_key:
-        return labels_now(options, lambda o: t(f"{format_key}.{o}")), True
-    return str, False
+        return labels_now(options, lambda o: t(f"{format_key}.{o}"))
+    return str
+
+
+def _from_link(key: str, options: Sequence[Any], *, many: bool = False) -> None:
+    """The first time this session draws the choice: the option(s) the link names, by key. Afterwards the
+    session's own value wins, as for Streamlit's bound widgets."""
+    if key in st.session_state or key not in st.query_params:
+        return
+    by_key = {url_value(o): o for o in options}
+    raw = st.query_params.get_all(key)
+    if many:
+        picked = [by_key[r] for r in dict.fromkeys(raw) if r in by_key]
+        if picked or raw == [""]:  # `?key=` is an empty selection
+            st.session_state[key] = picked
+    elif raw[-1] in by_key:
+        st.session_state[key] = by_key[raw[-1]]
+    # anything else (a label, garbage) is left out: the default, and the URL parameter goes in _to_link
+
+
+def _same_in_every_language(key: str) -> None:
+    """The browser knows a choice's value only by its label: after a language switch its radio would find no
+    option with the old label and show none chosen, though the value is kept. So a choice drawn in another
+    language before is handed its value again (as the option), and Streamlit sends the new label along."""
+    drawn = st.session_state.setdefault(DRAWN_IN, {})
+    if key in st.session_state and drawn.get(key, language()) != language():
+        st.session_state[key] = st.session_state[key]
+    drawn[key] = language()
+
+
+def _to_link(key: str, value: object, default: object) -> None:
+    """Write the choice into the address bar as its option key(s); at its default the parameter leaves it."""
+    st.session_state.setdefault(CHOICE_KEYS, set()).add(key)
+    have = st.query_params.get_all(key)
+    if value == default:
+        if have:
+            del st.query_params[key]
+        return
+    want = [url_value(v) for v in value] if isinstance(value, list) else [url_value(value)]
+    if have != (want or [""]):  # each write sends the whole query string to the browser: only when it changes
+        st.query_params[key] = want if len(want) > 1 else (want[0] if want else "")
 
 
 def choice(
@@ -123,22 +175,24 @@ def choice(
     container: Any = st,
 ) -> T:
     """A radio choice whose option labels come from the catalogue ("<format_key>.<option>") or from `label`;
-    the URL holds the option's label."""
+    the URL holds the option itself (its key), never its label."""
     options = list(options)
-    fmt, translated = _formatter(options, format_key, label)
     _drop_invalid(key, lambda v: v in options)
-    _register(key, options[default], relabel=translated)
+    _from_link(key, options)
+    _same_in_every_language(key)
+    _register(key, options[default])
     value = container.radio(
         t(label_key),
         options,
         index=default,
         key=key,
-        format_func=fmt,
+        format_func=_formatter(options, format_key, label),
         horizontal=horizontal,
         help=_help(help_key, help_values),
-        **BOUND,
+        **KEPT,
     )
-    return _shown(key, value, options[default], fmt)
+    _to_link(key, value, options[default])
+    return _shown(key, value, options[default])
 
 
 def selectbox(
@@ -153,21 +207,23 @@ def selectbox(
     label_values: dict[str, object] | None = None,
     container: Any = st,
 ) -> T:
-    """A drop-down list bound to the URL, labelled like `choice`."""
+    """A drop-down list, in the link by its option key like `choice`."""
     options = list(options)
-    fmt, translated = _formatter(options, format_key, label)
     _drop_invalid(key, lambda v: v in options)
-    _register(key, options[default], relabel=translated)
+    _from_link(key, options)
+    _same_in_every_language(key)
+    _register(key, options[default])
     value = container.selectbox(
         t(label_key, **(label_values or {})),
         options,
         index=default,
         key=key,
-        format_func=fmt,
+        format_func=_formatter(options, format_key, label),
         help=_help(help_key),
-        **BOUND,
+        **KEPT,
     )
-    return _shown(key, value, options[default], fmt)
+    _to_link(key, value, options[default])
+    return _shown(key, value, options[default])
 
 
 def multiselect(
@@ -180,54 +236,20 @@ def multiselect(
     help_key: str | None = None,
     container: Any = st,
 ) -> list[T]:
-    """Several options at once, bound to the URL as a repeated parameter (?key=a&key=b)."""
+    """Several options at once, in the link as a repeated parameter of option keys (?key=a&key=b)."""
     options = list(options)
-    fmt, translated = _formatter(options, None, label)
     _drop_invalid(key, lambda v: isinstance(v, list) and all(o in options for o in v))
-    _register(key, list(default), relabel=translated)
+    _from_link(key, options, many=True)
+    _same_in_every_language(key)
+    _register(key, list(default))
     value = container.multiselect(
-        t(label_key), options, default=list(default), key=key, format_func=fmt, help=_help(help_key), **BOUND
+        t(label_key),
+        options,
+        default=list(default),
+        key=key,
+        format_func=_formatter(options, None, label),
+        help=_help(help_key),
+        **KEPT,
     )
-    return _shown(key, value, list(default), fmt)
-
-
-def relabel_choices() -> None:
-    """on_change of the language switch: give each bound, translated choice its own value again, so the URL
-    carries its label in the new language (a link opened later then restores it)."""
-    for key in st.session_state.get(RELABEL_KEYS, set()):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-
-
-def _reset(lesson: str) -> None:
-    for key, default in st.session_state.get(VIEW_KEYS, {}).get(lesson, {}).items():
-        st.session_state[key] = default  # a default value also leaves the URL
-
-
-def view_tools() -> None:
-    """In the sidebar, called by the router once the page has run (by then every bound widget has dropped an
-    invalid value from the URL and written its own): this view as a link to copy (page, language, projector mode
-    and every control), and a button that puts this lesson's controls back to their defaults."""
-    lesson = st.session_state.pop("_lesson", None)  # set by this run's header(); a page without one has no tools
-    if lesson is None:
-        return
-    box = st.sidebar.container(border=True)
-    box.caption(t("common.link_caption"))
-    box.code(current_link(lesson), language=None, wrap_lines=True)
-    box.button(
-        t("common.reset"),
-        key=f"reset_{lesson}",
-        on_click=_reset,
-        args=(lesson,),
-        icon=":material/restart_alt:",
-        width="stretch",
-    )
-
-
-def current_link(lesson: str) -> str:
-    """This page's URL with the language, projector mode and every control of `lesson` that is off its default."""
-    base = (getattr(st.context, "url", None) or "").split("?")[0]
-    params = [("lang", language())] + ([(PROJECTOR, "true")] if projector() else [])
-    values = st.session_state.get(LINK_VALUES, {}).get(lesson, {})
-    params += [(key, value) for key, listed in values.items() for value in listed]
-    return f"{base}?{urlencode(params)}"
+    _to_link(key, list(value), list(default))
+    return _shown(key, list(value), list(default))

@@ -1,10 +1,19 @@
 """A constructed example for the CRF: a synthetic scene whose true labels are known, and a score map made coarse
-the way a stride-8 network's is.
+the way a network's is.
 
-DeepLab's score map is computed on a grid 8 times coarser than the image and upsampled bilinearly (Chen et al.,
-ICLR 2015, §3.2), so its boundaries are blurred over ~8 pixels and thin parts vanish. `coarse_probabilities`
-does exactly that to the one-hot true labels: average over 8×8 blocks (downsample by 8), bilinear upsampling back
-to the image, a little label noise. Nothing here is a network's output: the page says "constructed".
+A network's score map is computed on a grid coarser than the image and upsampled bilinearly (DeepLab v1: output
+stride 8, Chen et al., ICLR 2015, §3.1), so its boundaries are blurred over a cell or more and thin parts fade.
+`coarse_probabilities` does exactly that to the one-hot true labels: average over stride×stride blocks
+(downsample), bilinear upsampling back to the image, a little label noise. Nothing here is a network's output:
+the page says "constructed".
+
+The default scene is coarsened at output stride 32 (VGG-16's or ResNet's own stride, before the hole algorithm),
+so its boundaries start a whole cell away from the image's edges, and its shapes are drawn at half contrast over
+a noisy background, as objects in a photo are rarely flat colours far from their surroundings. The appearance
+kernel then cannot sort every pixel by its colour at once, and the boundaries move over several mean-field steps:
+tests/test_crf_scene.py checks that each of the first five steps relabels pixels with the lesson's default
+settings and that the labels come closer to the truth. (With flat, full-contrast shapes at stride 8 the first step
+did all the work and the later ones changed nothing.)
 `photo_scene` applies the same coarsening to a labelling of a real photo (its luminance cut into quantile bands),
 so the CRF can be compared with pydensecrf on real image edges without trained weights.
 """
@@ -17,8 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-SHAPE_COLOURS = ((205, 70, 50), (240, 200, 60), (60, 140, 210))  # RGB of shapes 1, 2, 3
+SHAPE_COLOURS = ((205, 70, 50), (240, 200, 60), (60, 140, 210))  # RGB of shapes 1, 2, 3 at full contrast
 BACKGROUND = ((40, 60, 55), (110, 130, 120))  # RGB at the top and at the bottom of the background gradient
+SCENE_STRIDE = 32  # the default score map's output stride
+CONTRAST = 0.5  # a shape's colour: the background's, moved this far towards its full colour
+NOISE = 20.0  # standard deviation of the sensor noise, in colour levels (0..255)
+BAR_WIDTH = 1.0  # the bar's width in cells of the score map: as thin as the coarse map can still see
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,8 +55,8 @@ def coarse_probabilities(labels: np.ndarray, classes: int, stride: int = 8, conf
     return (confidence * up + (1 - confidence) / classes).numpy().astype(np.float32)
 
 
-def constructed_scene(height: int = 240, width: int = 320, *, stride: int = 8, seed: int = 0) -> Scene:
-    """Three shapes on a shaded, noisy background: an ellipse, a triangle, and a bar 12 px wide (1.5 strides)."""
+def constructed_scene(height: int = 180, width: int = 240, *, stride: int = SCENE_STRIDE, seed: int = 0) -> Scene:
+    """Three shapes on a shaded, noisy background: an ellipse, a triangle, and a bar one score-map cell wide."""
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     u, v = xs / width, ys / height
@@ -55,13 +68,16 @@ def constructed_scene(height: int = 240, width: int = 320, *, stride: int = 8, s
     for (x0, y0), (x1, y1) in ((apex, left), (left, right), (right, apex)):
         inside &= (x1 - x0) * (v - y0) - (y1 - y0) * (u - x0) <= 0
     truth[inside] = 2  # triangle
-    bar = np.abs(ys - (0.86 * height + 4 * rng.standard_normal()) - 0.25 * (xs - width / 2)) < 6
+    centre = 0.86 * height + 4 * rng.standard_normal()
+    bar = np.abs(ys - centre - 0.25 * (xs - width / 2)) < BAR_WIDTH * stride / 2
     truth[bar & (xs > 0.1 * width) & (xs < 0.9 * width)] = 3  # the bar, drawn last: on top
     top, bottom = np.array(BACKGROUND, dtype=np.float32)
-    image = top + (bottom - top) * v[..., None]  # (H, W, 3) vertical gradient
+    background = top + (bottom - top) * v[..., None]  # (H, W, 3) vertical gradient
+    image = background.copy()
     for label, colour in enumerate(SHAPE_COLOURS, start=1):
-        image[truth == label] = colour
-    image += rng.normal(0.0, 8.0, image.shape)  # sensor noise, so colours are not perfectly flat
+        shape = truth == label
+        image[shape] += CONTRAST * (np.array(colour, dtype=np.float32) - background[shape])
+    image += rng.normal(0.0, NOISE, image.shape)  # sensor noise, so colours are not flat
     image = np.clip(image, 0, 255).astype(np.uint8)
     return Scene(image, truth, coarse_probabilities(truth, 1 + len(SHAPE_COLOURS), stride), stride)
 

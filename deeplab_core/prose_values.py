@@ -12,16 +12,25 @@ Sources of the settings: DeepLabv3 (Chen et al. 2017, §3.3: ASPP rates (6, 12, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from deeplab_core.config import (
     ASPP_RATES,
     CROP_SIZE,
     TORCHVISION_ASPP_RATES,
     TORCHVISION_OUTPUT_STRIDE,
+    TRAIN_OUTPUT_STRIDE,
     feature_size,
 )
+from deeplab_core.facts import fact
 from deeplab_core.maths.dilation import conv_output_size
 from deeplab_core.maths.valid_weights import valid_weight_fractions
 from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
+from deeplab_core.nets.deeplab_v1 import CONV5_RATE, V1_VARIANTS
+from deeplab_core.nets.deeplab_v1 import OUTPUT_STRIDE as V1_OUTPUT_STRIDE
+from deeplab_core.nets.deeplab_v1 import VARIANTS as V1_BY_KEY
+from deeplab_core.nets.deeplab_v2 import ASPP_RATES as V2_ASPP_RATES
+from deeplab_core.nets.v1_inspect import VariantRow
 
 MOBILENET = "mobilenet_v3_large"
 
@@ -116,4 +125,41 @@ def large_rates_notice() -> dict[str, str]:
         "nine8": percent(share(n8, r8, 9)),
         "four16": percent(share(n16, r16, 4)),
         "four8": percent(share(n8, r8, 4)),
+    }
+
+
+def v1_speedup() -> dict[str, str]:
+    """DeepLab v1 lesson, `hole`: how many times faster LargeFOV trains than the 7×7 model (Table 2's two speeds)."""
+    ratio = float(fact("deeplabv1.table2.largefov.speed").value) / float(fact("deeplabv1.table2.7x7_r4.speed").value)
+    return {"speedup": f"{ratio:.2f}"}
+
+
+def v1_two_fields(rows: Sequence[VariantRow]) -> dict[str, str]:
+    """DeepLab v1 lesson, `two_fields`: VGG-16's own field for fc6 7×7 and 4×4 (§3.2's convolutional figures) and
+    how much wider the network built here is, from the measured rows."""
+    by_key = {row.variant.key: row for row in rows}
+    extra = {row.theoretical_rf - row.vgg_rf for row in rows}
+    assert len(extra) == 1, "the pooling layers are the same in every variant"
+    return {
+        "vgg7": str(by_key["7x7_r4"].vgg_rf),
+        "vgg4": str(by_key["4x4_r4"].vgg_rf),
+        "largefov_rf": str(by_key["largefov"].theoretical_rf),
+        "extra": str(extra.pop()),
+    }
+
+
+def version_settings() -> dict[str, str]:
+    """DeepLab v1 lesson, the v1/v2/v3 table: each version's settings as this course builds them (and two facts)."""
+    return {
+        "v1_os": str(V1_OUTPUT_STRIDE),
+        "conv5": str(CONV5_RATE),
+        "fc6_rates": ", ".join(str(r) for r in sorted({v.rate for v in V1_VARIANTS})),
+        "largefov": str(V1_BY_KEY["largefov"].rate),
+        "aspp_l": ", ".join(map(str, V2_ASPP_RATES["ASPP-L"])),
+        "aspp_s": ", ".join(map(str, V2_ASPP_RATES["ASPP-S"])),
+        "aspp_v3": ", ".join(map(str, ASPP_RATES[TRAIN_OUTPUT_STRIDE])),
+        "v3_train": str(TRAIN_OUTPUT_STRIDE),
+        "v3_eval": " / ".join(str(s) for s in sorted(ASPP_RATES) if s <= TRAIN_OUTPUT_STRIDE),
+        "v3_test": fact("deeplabv3.test.train_output_stride").formatted(),
+        "resnet_rates": fact("deeplabv2_release.resnet_aspp_rates").formatted(),
     }

@@ -3,24 +3,25 @@
 import streamlit as st
 
 from deeplab_core.budget import fit_photo
-from deeplab_core.config import ASPP_RATES as V3_ASPP_RATES
-from deeplab_core.config import MODEL_NAMES, TRAIN_OUTPUT_STRIDE
+from deeplab_core.config import MODEL_NAMES
 from deeplab_core.errors import LabError
 from deeplab_core.facts import fact, source
 from deeplab_core.figures.aspp import aspp_diagram
-from deeplab_core.figures.deeplab_v1_v2 import crf_steps_figure, energy_figure, v2_aspp_diagram
+from deeplab_core.figures.deeplab_v1_v2 import ZOOM, crf_panels, energy_caption, energy_figure, v2_aspp_diagram
 from deeplab_core.figures.segment import class_name
 from deeplab_core.maths.crf import CrfSettings, crf_trace, dense_crf_steps
-from deeplab_core.maths.crf_scene import constructed_scene, mean_iou
+from deeplab_core.maths.crf_scene import SCENE_STRIDE, constructed_scene, mean_iou
 from deeplab_core.nets import v1_inspect
 from deeplab_core.nets.aspp_probe import describe_aspp
 from deeplab_core.nets.crf_input import photo_crf
-from deeplab_core.nets.deeplab_v1 import CONV5_RATE, OUTPUT_STRIDE, V1_VARIANTS, VARIANTS, build_v1, vgg16_cache_path
+from deeplab_core.nets.deeplab_v1 import OUTPUT_STRIDE, V1_VARIANTS, VARIANTS, build_v1, vgg16_cache_path
 from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2, score_shape
 from deeplab_core.nets.model import architecture
 from deeplab_core.nets.workload import CountedWork, Work
+from deeplab_core.prose_values import v1_speedup, v1_two_fields, version_settings
 from lessons.parts.models import get_model
 from lessons.parts.photo_input import budget_note, network, pick_photo
+from lessons.parts.quiz import quiz
 from lessons.parts.runner import run_job
 from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
 from lessons.parts.widgets import choice, int_slider
@@ -56,31 +57,48 @@ def _stages(key: str, size: int):
     return v1_inspect.stage_sizes(net, size), v1_inspect.predicted_sizes(net, size)
 
 
+def _paper(key: str, column: str) -> str:
+    return fact(f"deeplabv1.table2.{key}.{column}").formatted()
+
+
 def variants_table() -> None:
-    section(LESSON, "hole")
+    section(LESSON, "hole", **v1_speedup())
     size = choice("dl_size", "deeplab_v1_v2.size", list(SIZES))
-    table, rows = [], _rows(size)
-    for row in rows:
-        key = row.variant.key
-        table.append(
+    rows = _rows(size)
+    st.dataframe(
+        [
             {
                 t("deeplab_v1_v2.col.variant"): row.variant.name,
                 t("deeplab_v1_v2.col.fc6"): t(
                     "deeplab_v1_v2.fc6", k=row.variant.kernel_size, rate=row.variant.rate, c=row.variant.channels
                 ),
-                t("deeplab_v1_v2.col.params"): f"{row.parameters / 1e6:.1f} M / "
-                f"{fact(f'deeplabv1.table2.{key}.params').formatted()} M",
+                t("deeplab_v1_v2.col.params"): f"{row.parameters / 1e6:.1f} / {_paper(row.variant.key, 'params')}",
                 t("deeplab_v1_v2.col.gmacs", size=size): f"{row.macs / 1e9:.0f}",
-                t("deeplab_v1_v2.col.score_map"): f"{row.score_map} × {row.score_map}",
-                t("deeplab_v1_v2.col.theory_rf"): row.theoretical_rf,
-                t("deeplab_v1_v2.col.fov"): row.paper_fov,
-                t("deeplab_v1_v2.col.paper_rf"): fact(f"deeplabv1.table2.{key}.rf").formatted(),
+                t("deeplab_v1_v2.col.miou"): _paper(row.variant.key, "miou"),
+                t("deeplab_v1_v2.col.speed"): _paper(row.variant.key, "speed"),
             }
-        )
-    st.dataframe(table, hide_index=True)
-    st.caption(t("deeplab_v1_v2.table_caption", source=source("deeplabv1.table2.largefov.rf").split(", Table")[0]))
-    largefov = next(row for row in rows if row.variant.key == "largefov")
-    section(LESSON, "two_fields", largefov_rf=largefov.theoretical_rf)
+            for row in rows
+        ],
+        hide_index=True,
+    )
+    paper = source("deeplabv1.table2.largefov.rf").split(", Table")[0]
+    st.caption(t("deeplab_v1_v2.table_caption", source=paper, side=rows[0].score_map))
+    section(LESSON, "two_fields", **v1_two_fields(rows))
+    st.dataframe(  # both conventions side by side, narrow enough to read without scrolling
+        [
+            {
+                t("deeplab_v1_v2.col.variant"): row.variant.name,
+                t("deeplab_v1_v2.col.paper_rf"): _paper(row.variant.key, "rf"),
+                t("deeplab_v1_v2.col.fov"): row.paper_fov,
+                t("deeplab_v1_v2.col.vgg_rf"): row.vgg_rf,
+                t("deeplab_v1_v2.col.theory_rf"): row.theoretical_rf,
+            }
+            for row in rows
+        ],
+        hide_index=True,
+    )
+    st.caption(t("deeplab_v1_v2.fields_caption"))
+    section(LESSON, "stages")
     pick = choice("dl_stage_variant", "deeplab_v1_v2.stage_variant", list(VARIANTS), label=_name)
     seen, predicted = _stages(pick, size)
     st.dataframe(
@@ -150,17 +168,7 @@ def aspp_section() -> None:
 def versions_table() -> None:
     section(LESSON, "versions")
     rows = ["backbone", "output_stride", "atrous", "multi_scale", "bn", "pooling", "crf"]
-    cells = {  # the settings as the code builds them, never typed in the strings
-        "v1_os": OUTPUT_STRIDE,
-        "conv5": CONV5_RATE,
-        "fc6_rates": ", ".join(str(r) for r in sorted({v.rate for v in V1_VARIANTS})),
-        "largefov": VARIANTS["largefov"].rate,
-        "aspp_l": ", ".join(map(str, ASPP_RATES["ASPP-L"])),
-        "aspp_s": ", ".join(map(str, ASPP_RATES["ASPP-S"])),
-        "aspp_v3": ", ".join(map(str, V3_ASPP_RATES[TRAIN_OUTPUT_STRIDE])),
-        "v3_train": TRAIN_OUTPUT_STRIDE,
-        "v3_eval": " / ".join(str(s) for s in sorted(V3_ASPP_RATES) if s <= TRAIN_OUTPUT_STRIDE),
-    }
+    cells = version_settings()  # the settings as the code builds them, never typed in the strings
     header = "| | " + " | ".join(t(f"deeplab_v1_v2.version.{v}") for v in VERSIONS) + " |"
     lines = [header, "|---" * (len(VERSIONS) + 1) + "|"]
     lines += [
@@ -173,7 +181,8 @@ def versions_table() -> None:
         f"| {t('deeplab_v1_v2.row.miou')} | " + " | ".join(fact(TEST_MIOU[v]).formatted() for v in VERSIONS) + " |"
     )
     st.markdown("\n".join(lines))
-    st.caption(t("deeplab_v1_v2.sources") + " " + " · ".join(source(TEST_MIOU[v]) for v in VERSIONS))
+    keys = [*(TEST_MIOU[v] for v in VERSIONS), "deeplabv3.table7.jft_test_miou", "deeplabv3.test.train_output_stride"]
+    st.caption(t("deeplab_v1_v2.sources") + " " + " · ".join(source(key) for key in keys))
 
 
 def crf_settings() -> CrfSettings:
@@ -209,7 +218,9 @@ def crf_demo(settings: CrfSettings) -> None:
         "dl_crf_source", "deeplab_v1_v2.crf_source", ["constructed", "photo"], format_key="deeplab_v1_v2.source"
     )
     if kind == "constructed":
-        section(LESSON, "constructed")
+        section(
+            LESSON, "constructed", stride=SCENE_STRIDE, v1_stride=OUTPUT_STRIDE, factor=SCENE_STRIDE // OUTPUT_STRIDE
+        )
         # the CRF sets the CPU's thread count while it runs: it takes its turn like a network
         done = run_job("dl_constructed", settings, lambda: _constructed(settings))
         if done is None:
@@ -243,8 +254,13 @@ def crf_demo(settings: CrfSettings) -> None:
             st.warning(t("deeplab_v1_v2.untrained_unary"))
         trace, photo, truth = done, small, None
         names = [class_name(c, language()) for c in model.spec.categories]
+    # one control: the pictures, the numbers and the energy chart below all show this step
     step = int_slider("dl_step", "deeplab_v1_v2.step", 0, settings.iterations, 1)
-    chart(crf_steps_figure(photo, trace, names, step, language(), truth), "dl_crf_steps")
+    *panels, legend = crf_panels(photo, trace, names, step, language(), truth)
+    for index, (column, panel) in enumerate(zip(st.columns(len(panels)), panels, strict=True)):
+        chart(panel, f"dl_crf_panel_{index}", container=column, config={"staticPlot": True})
+    chart(legend, "dl_crf_legend", config={"staticPlot": True})
+    st.caption(t("deeplab_v1_v2.panels_caption", zoom=ZOOM))
     cols = st.columns(3)
     cols[0].metric(t("deeplab_v1_v2.changed_metric", step=step), f"{trace.changed[step]:,}")
     cols[1].metric(t("deeplab_v1_v2.energy_metric", step=step), f"{trace.free_energy[step]:,.0f}")
@@ -254,6 +270,7 @@ def crf_demo(settings: CrfSettings) -> None:
         before, now = mean_iou(trace.labels[0], truth, classes), mean_iou(trace.labels[step], truth, classes)
         st.metric(t("deeplab_v1_v2.iou_metric", step=step), f"{now:.3f}", f"{now - before:+.3f}")
     chart(energy_figure(trace, step, language()), "dl_crf_energy")
+    st.caption(energy_caption(trace, language()))
 
 
 header(LESSON)
@@ -262,5 +279,6 @@ timing()
 aspp_section()
 versions_table()
 crf_demo(crf_settings())
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(v1_inspect.paper_fov, ASPPv2.forward, dense_crf_steps)

@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from deeplab_core.facts import fact
 from deeplab_core.maths.receptive_field import receptive_field
 from deeplab_core.nets import v1_inspect
 from deeplab_core.nets.deeplab_v1 import OUTPUT_STRIDE, V1_VARIANTS, VARIANTS, build_v1, upsample, vgg16_cache_path
@@ -54,10 +55,10 @@ def test_the_paper_column_is_fc6s_window_in_vgg16_stride_32_cells():
     assert v1_inspect.original_vgg_stride() == 32
 
 
-def _replica(net) -> nn.Sequential:
+def _replica(named_layers) -> nn.Sequential:
     """One channel per layer, same geometry, ones weights, average pooling: every path carries gradient."""
     modules = []
-    for named in layers(net):
+    for named in named_layers:
         g = named.layer
         if named.name.startswith("pool"):
             modules.append(nn.AvgPool2d(g.kernel_size, g.stride, g.padding))
@@ -73,12 +74,33 @@ def test_theoretical_receptive_field_matches_autograd(key):
     net = meta(key)
     size = 8 * 60 + 1  # larger than any variant's field
     x = torch.ones(1, 1, size, size, requires_grad=True)
-    out = _replica(net)(x)  # (1, 1, h, w)
+    out = _replica(layers(net))(x)  # (1, 1, h, w)
     out[0, 0, out.shape[-2] // 2, out.shape[-1] // 2].backward()
     rows = torch.nonzero(x.grad[0, 0].abs().sum(1)).flatten()
     assert int(rows[-1] - rows[0]) + 1 == theoretical_rf(net)
     records = receptive_field([n.layer for n in layers(net)])
     assert records[-1].jump == OUTPUT_STRIDE
+
+
+def test_section_3_2_gives_both_conventions_and_the_release_pools_15_pixels_wider():
+    """§3.2: 224 with zero-padding (the Table 2 column) and 404 applied convolutionally, 128 and 308 for a 4×4 fc6;
+    the second is VGG-16's own theoretical field (2×2 pooling); 3×3 windows in pool1–pool4 add 1 + 2 + 4 + 8."""
+    assert paper_fov(meta("7x7_r4")) == fact("deeplabv1.s3_2.vgg_padded").value
+    assert paper_fov(meta("4x4_r4")) == fact("deeplabv1.s3_2.fc6_4x4_padded").value
+    assert v1_inspect.vgg_rf(VARIANTS["7x7_r4"]) == fact("deeplabv1.s3_2.vgg_convolutional").value
+    assert v1_inspect.vgg_rf(VARIANTS["4x4_r4"]) == fact("deeplabv1.s3_2.fc6_4x4_convolutional").value
+    assert {k: theoretical_rf(meta(k)) - v1_inspect.vgg_rf(v) for k, v in VARIANTS.items()} == dict.fromkeys(
+        VARIANTS, 1 + 2 + 4 + 8
+    )
+
+
+def test_vgg16s_own_field_matches_autograd():
+    named = v1_inspect.vgg_layers(VARIANTS["4x4_r4"])
+    x = torch.ones(1, 1, 385, 385, requires_grad=True)  # (1, 1, H, W), wider than 308
+    out = _replica(named)(x)  # (1, 1, h, w)
+    out[0, 0, out.shape[-2] // 2, out.shape[-1] // 2].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1)).flatten()
+    assert int(rows[-1] - rows[0]) + 1 == v1_inspect.vgg_rf(VARIANTS["4x4_r4"])
 
 
 def test_the_conv_weights_are_vgg16s_and_load_unchanged():

@@ -33,21 +33,47 @@ def test_every_fact_names_its_source(key):
 @pytest.mark.parametrize("key", sorted(facts.TABLES))
 def test_tables_agree_with_their_facts(key):
     table = facts.TABLES[key]
-    keys = [fact_key for _, fact_key in table.rows]
+    keys = [k for row in range(len(table.rows)) for k in table.keys(row)]
     assert len(set(keys)) == len(keys)
     assert len({(facts.fact(k).paper, facts.fact(k).where) for k in keys}) == 1, "one table, one source"
-    for cells, fact_key in table.rows:
-        assert len(cells) + 1 == len(table.columns)
-        setting = facts.fact(fact_key).setting
-        for cell in cells:
-            if cell == "✓":
-                assert "image pooling" in setting
-            elif cell:
-                assert cell in setting, f"{fact_key}: {cell!r} not in {setting!r}"
-        if "✓" not in cells and key == "deeplabv3.table5":
-            assert "image pooling" not in setting
+    for row, (cells, _) in enumerate(table.rows):
+        assert len(cells) + len(table.keys(row)) == len(table.columns)
+        for fact_key in table.keys(row):
+            setting = facts.fact(fact_key).setting
+            for cell in cells:
+                if cell == "✓":
+                    assert "image pooling" in setting
+                elif cell:
+                    assert cell in setting, f"{fact_key}: {cell!r} not in {setting!r}"
+            if "✓" not in cells and key == "deeplabv3.table5":
+                assert "image pooling" not in setting
     for column in table.columns:
         assert i18n.text(column, EN) and i18n.text(column, ZH)
+
+
+def test_multi_value_rows_read_in_the_columns_order():
+    """DeepLab v2 Table 3: before, then after the CRF, in each row; the CRF helps every row."""
+    table = facts.TABLES["deeplabv2.table3"]
+    for row in range(len(table.rows)):
+        before, after = table.keys(row)
+        assert before.endswith(".before") and after.endswith(".after")
+        assert facts.fact(after).value > facts.fact(before).value
+    lines = facts.table_markdown("deeplabv2.table3", lambda key: key.rsplit(".", 1)[1]).splitlines()
+    assert lines[0] == "| method | before | after |" and lines[-1] == "| ASPP-L | 68.96 | 71.57 |"
+
+
+def test_v3_best_with_and_without_jft():
+    """DeepLabv3 Table 7: 85.7 is the best without JFT; DeepLabv3-JFT reaches 86.9."""
+    assert facts.fact("deeplabv3.table7.jft_test_miou").value > facts.fact("deeplabv3.table7.test_miou").value
+    assert "JFT" not in facts.fact("deeplabv3.table7.test_miou").setting.replace("no JFT", "")
+
+
+def test_released_res4_order_is_two_then_the_cycle():
+    """TuSimple-DUC's get_resnet_hdc: res4_1 at rate 2, then (2, 5, 9, 1) repeating over the remaining units."""
+    fact = facts.fact("wang2018_code.res4_group")
+    units = [2] + [(2, 5, 9, 1)[i % 4] for i in range(22)]  # 23 units in ResNet-101's res4
+    shown = [int(r) for r in fact.formatted().replace("…", "").split(",") if r.strip()]
+    assert shown[:8] == units[:8] and shown[-2:] == units[-2:]
 
 
 def test_deeplabv3_table5_has_every_row_of_the_paper():

@@ -7,7 +7,9 @@ import torch.nn.functional as F
 from deeplab_core import i18n, prose_values
 from deeplab_core.config import ASPP_RATES, CROP_SIZE, TORCHVISION_OUTPUT_STRIDE, feature_size
 from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
+from deeplab_core.nets.deeplab_v1 import V1_VARIANTS
 from deeplab_core.nets.model import architecture
+from deeplab_core.nets.v1_inspect import variant_rows
 
 
 def conv2d_share(size: int, rate: int, valid: int) -> float:
@@ -67,6 +69,8 @@ def test_percent_never_shows_zero_for_a_share():
         ("aspp", "pooling_link", prose_values.aspp_pooling_link),
         ("large_rates", "consequence", prose_values.large_rates_consequence),
         ("large_rates", "notice", prose_values.large_rates_notice),
+        ("deeplab_v1_v2", "hole", prose_values.v1_speedup),
+        ("deeplab_v1_v2", "two_fields", lambda: prose_values.v1_two_fields(variant_rows(V1_VARIANTS, 321))),
     ],
 )
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
@@ -74,3 +78,8 @@ def test_each_function_fills_its_section_exactly(lesson, section, values, lang):
     """i18n.section raises on a missing or an unused value, so this is the contract between prose and page."""
     text = i18n.section(lesson, lang, section, **values())
     assert "[[value:" not in text
+
+
+def test_largefov_trains_as_many_times_faster_as_the_paper_says():
+    """v1 §5 ("Field of View"): LargeFOV "is 3.36 times faster"; computed here from Table 2's two speeds."""
+    assert prose_values.v1_speedup() == {"speedup": "3.36"}

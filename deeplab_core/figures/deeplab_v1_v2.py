@@ -1,7 +1,9 @@
 """Figures of the DeepLab v1/v2 lesson: v2's ASPP drawn from the built module, and the CRF's steps.
 
-The label maps are PNG images inside plotly figures (small to send, one frame per mean-field step, with plotly's
-own play button and slider); every label map carries a colour legend of the classes it shows.
+The CRF's label maps are PNG images inside plotly figures, one small figure per panel (the page lays them out in
+columns, which stack on a phone), all at the one step the page's step slider chooses: the pictures, the numbers
+and the energy chart always show the same step. The zoomed panel magnifies the window where the steps relabel
+most pixels, so a step's few hundred changed pixels are visible at panel size.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from deeplab_core.figures.animation import animation_controls
 from deeplab_core.figures.style import (
     BLUE,
     BRANCH_COLOURS,
@@ -36,7 +37,10 @@ from deeplab_core.i18n import text
 from deeplab_core.maths.crf import CrfTrace
 from deeplab_core.nets.deeplab_v2 import BranchLayers
 
-FRAME_MS = 700  # one mean-field step per frame while playing
+ZOOM = 3  # the zoomed panel shows a window a third of the image's side, magnified
+PANEL_HEIGHT = 215  # px: one label map with its title (a 4:3 picture fills a quarter of a wide page)
+LEGEND_ROW = 24  # px: one row of legend entries; a phone fits two entries a row
+PANEL_WIDTH = 320  # px: the zoomed window is enlarged (nearest neighbour) to about this width
 
 
 def v2_aspp_diagram(branches: Sequence[BranchLayers], in_channels: int, output_stride: int, lang: str) -> go.Figure:
@@ -99,78 +103,136 @@ def _legend(fig: go.Figure, classes: Sequence[tuple[int, str]], changed_label: s
         )
 
 
-def crf_steps_figure(
+def _axes_off(fig: go.Figure) -> None:
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+
+
+def image_panel(rgb_image: np.ndarray, title: str, *, window: tuple[int, int, int, int] | None = None) -> go.Figure:
+    """One picture (H, W, 3) uint8 under its own title; `window` (top, left, height, width) outlined."""
+    fig = go.Figure(go.Image(source=_png(rgb_image), hoverinfo="skip"))
+    if window is not None:
+        top, left, h, w = window
+        fig.add_shape(
+            type="rect", x0=left - 0.5, x1=left + w - 0.5, y0=top - 0.5, y1=top + h - 0.5,
+            line=dict(color=WHITE, width=2, dash="dot"),
+        )  # fmt: skip
+    fig.update_layout(
+        title=dict(text=title, x=0.5, xanchor="center", y=0.98, yanchor="top"),
+        height=PANEL_HEIGHT,
+        margin=dict(t=36, b=0, l=2, r=2),
+    )
+    _axes_off(fig)
+    # a narrow column leaves room below a 4:3 picture: keep it under its title, not centred away from it
+    fig.update_yaxes(constrain="domain", constraintoward="top")
+    return fig
+
+
+def zoom_window(trace: CrfTrace, fraction: float = 1 / ZOOM) -> tuple[int, int, int, int]:
+    """(top, left, height, width): the window `fraction` of the image's side that holds the most pixels relabelled
+    by all the steps together, where the CRF works hardest (the centre when nothing changed). One summed-area
+    table: every window's count in one pass."""
+    _, height, width = trace.labels.shape
+    counts = sum(
+        (trace.changed_mask(s).astype(np.int64) for s in range(1, len(trace.labels))),
+        np.zeros((height, width), np.int64),
+    )
+    h, w = max(1, round(height * fraction)), max(1, round(width * fraction))
+    table = np.pad(counts.cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # (H + 1, W + 1)
+    sums = table[h:, w:] - table[:-h, w:] - table[h:, :-w] + table[:-h, :-w]  # (H − h + 1, W − w + 1)
+    if not sums.any():
+        return (height - h) // 2, (width - w) // 2, h, w
+    top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return int(top), int(left), h, w
+
+
+def magnified(rgb_image: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """The window of an (H, W, 3) picture, enlarged by whole pixels (nearest neighbour: every pixel stays a square)."""
+    top, left, h, w = window
+    crop = rgb_image[top : top + h, left : left + w]
+    factor = max(1, PANEL_WIDTH // w)
+    return np.repeat(np.repeat(crop, factor, axis=0), factor, axis=1)
+
+
+def legend_figure(names: Sequence[str], present: Sequence[int], lang: str) -> go.Figure:
+    """A legend alone, one row under the panels: the colour of every class shown, and the changed pixels."""
+    fig = go.Figure()
+    _legend(fig, [(int(i), names[int(i)]) for i in present], text("deeplab_v1_v2.fig.changed", lang))
+    rows = -(-(len(present) + 1) // 2)  # as many rows as a phone needs: a wide page uses the first ones
+    fig.update_layout(
+        showlegend=True,
+        legend=dict(orientation="h", x=0, y=1, yanchor="top"),
+        height=LEGEND_ROW * rows + 8,
+        margin=dict(t=0, b=0, l=4, r=4),
+    )
+    _axes_off(fig)
+    return fig
+
+
+def crf_panels(
     photo: np.ndarray | Image.Image,
     trace: CrfTrace,
     names: Sequence[str],
     step: int,
     lang: str,
     truth: np.ndarray | None = None,
-) -> go.Figure:
-    """The photo (and the true labels, for the constructed example) beside the label map after each step, with
-    the pixels that step changed highlighted; plotly's play button and slider walk through the steps."""
+) -> list[go.Figure]:
+    """The panels of one step: the picture, the true labels (constructed example), the labels after `step` with the
+    pixels that step relabelled highlighted and the zoomed window outlined, that window magnified, and last the
+    legend of the colours (a figure of its own, under the row of panels)."""
     photo = np.asarray(photo.convert("RGB")) if isinstance(photo, Image.Image) else photo  # (H, W, 3) uint8
-    panels = [(text("deeplab_v1_v2.fig.photo", lang), _png(photo))]
+    window = zoom_window(trace)
+    after = overlay(photo, trace.labels[step], trace.changed_mask(step) if step else None)
+    panels = [image_panel(photo, text("deeplab_v1_v2.fig.photo", lang))]
     if truth is not None:
-        panels.append((text("deeplab_v1_v2.fig.truth", lang), _png(overlay(photo, truth))))
-    frames_png = [
-        _png(overlay(photo, trace.labels[s], trace.changed_mask(s) if s else None)) for s in range(len(trace.labels))
-    ]
-    titles = [title for title, _ in panels] + [text("deeplab_v1_v2.fig.after_step", lang)]
-    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.02)
-    for col, (_, source) in enumerate(panels, start=1):
-        fig.add_trace(go.Image(source=source, hoverinfo="skip"), row=1, col=col)
-    last = len(titles)
-    fig.add_trace(go.Image(source=frames_png[step], hoverinfo="skip"), row=1, col=last)
-    label_trace = len(panels)
+        panels.append(image_panel(overlay(photo, truth), text("deeplab_v1_v2.fig.truth", lang)))
     present = np.unique(np.concatenate([trace.labels.reshape(-1)] + ([truth.reshape(-1)] if truth is not None else [])))
-    _legend(fig, [(int(i), names[int(i)]) for i in present], text("deeplab_v1_v2.fig.changed", lang))
-    fig.frames = [
-        go.Frame(data=[go.Image(source=png)], traces=[label_trace], name=str(s)) for s, png in enumerate(frames_png)
-    ]
-    fig.update_layout(
-        height=420,
-        margin=dict(t=40, b=10, l=10, r=10),
-        legend=dict(orientation="h", y=-0.02, yanchor="top"),
-        **animation_controls(
-            [(str(s), str(s)) for s in range(len(frames_png))],
-            frame_ms=FRAME_MS,
-            prefix=text("deeplab_v1_v2.fig.step", lang),
-            lang=lang,
-            y=-0.14,  # the buttons' top at -0.16: clear of the legend's row
-            slider_x=0.2,
-            active=step,
-        ),
+    step_title = text("deeplab_v1_v2.fig.after_step", lang, step=step)
+    panels.append(image_panel(after, step_title, window=window))
+    panels.append(image_panel(magnified(after, window), text("deeplab_v1_v2.fig.zoom", lang, zoom=ZOOM, step=step)))
+    return [*panels, legend_figure(names, present.tolist(), lang)]
+
+
+def _whole_ticks(largest: int) -> dict:
+    """Axis settings that print only whole numbers: plotly's automatic ticks on a small range fall between them."""
+    return dict(
+        tickformat=",d", rangemode="tozero", dtick=1 if largest < 5 else None, range=None if largest else [0, 1]
     )
-    for col in range(1, last + 1):
-        fig.update_xaxes(visible=False, row=1, col=col)
-        fig.update_yaxes(visible=False, row=1, col=col)
-    return fig
 
 
 def energy_figure(trace: CrfTrace, step: int, lang: str) -> go.Figure:
-    """Free energy F(Q) after each step (line), and the pixels each step relabelled (bars, right axis)."""
+    """Two panels over the same steps: the free energy F(Q) after each step (a line), and the pixels each step
+    relabelled (bars, whole numbers); the shown step marked in both."""
     steps = list(range(len(trace.free_energy)))
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=steps[1:], y=trace.changed[1:], name=text("deeplab_v1_v2.fig.changed_pixels", lang), marker_color=GREY
-        ),
-        secondary_y=True,
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.16,
+        subplot_titles=(text("deeplab_v1_v2.fig.free_energy", lang), text("deeplab_v1_v2.fig.changed_pixels", lang)),
     )
     fig.add_trace(
-        go.Scatter(
-            x=steps,
-            y=trace.free_energy,
-            mode="lines+markers",
-            name=text("deeplab_v1_v2.fig.free_energy", lang),
-            line=dict(color=BLUE),
-        ),
-        secondary_y=False,
+        go.Scatter(x=steps, y=trace.free_energy, mode="lines+markers", line=dict(color=BLUE), showlegend=False),
+        row=1,
+        col=1,
     )
-    fig.add_vline(x=step, line=dict(color=RED, dash="dot"))
-    fig.update_xaxes(title=text("deeplab_v1_v2.fig.step_axis", lang), dtick=1)
-    fig.update_yaxes(title=text("deeplab_v1_v2.fig.free_energy", lang), secondary_y=False)
-    fig.update_yaxes(title=text("deeplab_v1_v2.fig.changed_pixels", lang), secondary_y=True, showgrid=False)
-    fig.update_layout(height=320, margin=dict(t=20, b=40), legend=dict(orientation="h", y=1.12))
+    colours = [CRF_CHANGED if s == step else GREY for s in steps[1:]]
+    fig.add_trace(go.Bar(x=steps[1:], y=trace.changed[1:], marker_color=colours, showlegend=False), row=2, col=1)
+    for row in (1, 2):
+        fig.add_vline(x=step, line=dict(color=RED, dash="dot"), row=row, col=1)
+    fig.update_xaxes(dtick=1, range=[-0.5, len(steps) - 0.5])
+    fig.update_xaxes(title=text("deeplab_v1_v2.fig.step_axis", lang), row=2, col=1)
+    fig.update_yaxes(**_whole_ticks(max(trace.changed)), row=2, col=1)
+    fig.update_layout(height=420, margin=dict(t=40, b=40))
     return fig
+
+
+def energy_caption(trace: CrfTrace, lang: str) -> str:
+    """What the energy chart shows, and whether F fell at every step of this run (parallel updates need not)."""
+    energy = trace.free_energy
+    rose = [str(s) for s in range(1, len(energy)) if energy[s] > energy[s - 1]]
+    if rose:
+        trend = text("deeplab_v1_v2.energy_rose", lang, steps=", ".join(rose))
+    else:
+        trend = text("deeplab_v1_v2.energy_fell", lang)
+    return text("deeplab_v1_v2.energy_caption", lang, trend=trend)

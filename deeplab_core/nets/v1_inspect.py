@@ -8,9 +8,12 @@ another quantity, which we call **fc6's field of view in the paper's convention*
 VGG-16's *original* pool5 grid (stride 32, before the hole algorithm), in cells of 32 pixels —
     FOV = 32 · ((k' − 1)·8/32 + 1) = 8 (k' − 1) + 32,     k' = k + (k − 1)(r − 1),
 i.e. the distance between fc6's outermost taps in input pixels plus one 32-pixel cell. For VGG-16's own fc6
-(7 taps, 32 pixels apart) it gives 7 × 32 = 224, the ImageNet crop. This reading is ours: it reproduces every
-entry of the column, and the differences between variants agree with the theoretical receptive field's, but the
-paper does not spell the convention out.
+(7 taps, 32 pixels apart) it gives 7 × 32 = 224, the ImageNet crop. The paper states this convention in §3.2:
+VGG-16's receptive field is "224 × 224 (with zero-padding) and 404 × 404 pixels if the net is applied
+convolutionally", 128 and 308 with fc6 subsampled to 4×4. The second number is the theoretical receptive field of
+VGG-16 as published (2×2 pooling windows, stride 32 at pool5): `vgg_rf`. The network built here is 15 pixels wider
+(419, 323): DeepLab's release widens the first four pooling windows to 3×3, and each adds one more cell of its
+input (1 + 2 + 4 + 8 pixels).
 
 **Multiply-accumulates**: `torch.utils.flop_counter.FlopCounterMode` on the meta device (shapes only), FLOPs / 2;
 convolutions only (ReLU, pooling, dropout and the final upsampling are not counted).
@@ -30,7 +33,7 @@ from torchvision.models import vgg16
 
 from deeplab_core.maths.dilation import conv_output_size
 from deeplab_core.maths.receptive_field import ConvLayer, receptive_field
-from deeplab_core.nets.deeplab_v1 import DeepLabV1, V1Variant, build_v1
+from deeplab_core.nets.deeplab_v1 import OUTPUT_STRIDE, DeepLabV1, V1Variant, build_v1
 
 FC_LAYERS = ("fc6", "fc7", "fc8")
 
@@ -116,6 +119,28 @@ def original_vgg_stride() -> int:
     return int(torch.tensor([_pair(m.stride) for m in features if isinstance(m, nn.MaxPool2d)]).prod())
 
 
+def vgg_layers(variant: V1Variant) -> list[NamedLayer]:
+    """VGG-16 as published (2×2 max pooling, no hole algorithm: stride 32 at pool5) with `variant`'s fc6 at the
+    rate that spans the same input pixels on that grid (r · 8 / 32 cells), then fc7 and fc8 (1×1)."""
+    with torch.device("meta"):
+        features = vgg16(weights=None).features
+    named, block, index = [], 1, 1
+    for module in features:
+        if isinstance(module, nn.Conv2d | nn.MaxPool2d):
+            pooling = isinstance(module, nn.MaxPool2d)
+            named.append(NamedLayer(f"pool{block}" if pooling else f"conv{block}_{index}", _as_layer(module)))
+            block, index = (block + 1, 1) if pooling else (block, index + 1)
+    rate, rest = divmod(variant.rate * OUTPUT_STRIDE, original_vgg_stride())
+    assert rest == 0, "fc6's rate must be a whole number of VGG-16's pool5 cells"
+    fc6 = ConvLayer(variant.kernel_size, dilation=rate)
+    return named + [NamedLayer("fc6", fc6), NamedLayer("fc7", ConvLayer(1)), NamedLayer("fc8", ConvLayer(1))]
+
+
+def vgg_rf(variant: V1Variant) -> int:
+    """The theoretical receptive field of `vgg_layers(variant)`: what §3.2 calls 'applied convolutionally'."""
+    return receptive_field([named.layer for named in vgg_layers(variant)])[-1].size
+
+
 def paper_fov(net: DeepLabV1) -> int:
     """fc6's field of view in the paper's convention: 8(k' − 1) + 32 (see the module docstring)."""
     named = layers(net)
@@ -152,6 +177,7 @@ class VariantRow:
     score_map: int  # side of fc8's map
     theoretical_rf: int
     paper_fov: int
+    vgg_rf: int  # the same fc6 on VGG-16 as published (2×2 pooling): §3.2's "applied convolutionally"
 
 
 def variant_rows(variants: tuple[V1Variant, ...], input_size: int) -> list[VariantRow]:
@@ -169,6 +195,7 @@ def variant_rows(variants: tuple[V1Variant, ...], input_size: int) -> list[Varia
                 stage_sizes(net, input_size)[-1].height,
                 theoretical_rf(net),
                 paper_fov(net),
+                vgg_rf(variant),
             )
         )
     return rows

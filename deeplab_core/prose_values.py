@@ -24,7 +24,7 @@ from deeplab_core.config import (
 )
 from deeplab_core.facts import fact
 from deeplab_core.maths.dilation import conv_output_size
-from deeplab_core.maths.valid_weights import valid_weight_fractions
+from deeplab_core.maths.valid_weights import axis_tap_validity, valid_weight_fractions
 from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
 from deeplab_core.nets.deeplab_v1 import CONV5_RATE, V1_VARIANTS
 from deeplab_core.nets.deeplab_v1 import OUTPUT_STRIDE as V1_OUTPUT_STRIDE
@@ -33,6 +33,7 @@ from deeplab_core.nets.deeplab_v2 import ASPP_RATES as V2_ASPP_RATES
 from deeplab_core.nets.v1_inspect import VariantRow
 
 MOBILENET = "mobilenet_v3_large"
+PHOTO_ASPECT = (4, 3)  # a camera photo's long side to its short side
 
 
 def percent(share: float) -> str:
@@ -73,11 +74,27 @@ def aspp_module() -> dict[str, str]:
     }
 
 
+def centre_only_share(height: int, width: int, rate: int) -> float:
+    """Fraction of the positions of a height × width map where a 3×3 filter at `rate` (padding = rate) keeps only
+    its centre weight: a position has a·b valid taps, a along the rows and b along the columns."""
+    rows = axis_tap_validity(height, rate).sum(1) == 1  # (height,) only the centre tap on the map, vertically
+    cols = axis_tap_validity(width, rate).sum(1) == 1  # (width,)
+    return float(rows.mean() * cols.mean())
+
+
+def resized_long_side(short: int, aspect: tuple[int, int]) -> int:
+    """The long side torchvision's resize gives a photo of aspect long:short when its short side becomes `short`."""
+    long, side = aspect
+    return int(short * long / side)
+
+
 def aspp_pooling_link() -> dict[str, str]:
     """ASPP lesson, `pooling_link`: the largest rate on the paper's 65×65 map thins out; on torchvision's
-    MobileNetV3 map it is exactly 1×1."""
+    MobileNetV3 map of a square photo it is exactly 1×1, on a 4:3 photo's map it is not."""
     n, rate = feature_size(CROP_SIZE, 8), ASPP_RATES[8][-1]
-    mobilenet_map = halved_size(TORCHVISION_RESIZE, TORCHVISION_OUTPUT_STRIDE[MOBILENET])
+    mobilenet_os = TORCHVISION_OUTPUT_STRIDE[MOBILENET]
+    mobilenet_map = halved_size(TORCHVISION_RESIZE, mobilenet_os)
+    wide_map = halved_size(resized_long_side(TORCHVISION_RESIZE, PHOTO_ASPECT), mobilenet_os)
     tv_rate = TORCHVISION_ASPP_RATES[-1]
     return {
         "rate": str(rate),
@@ -90,6 +107,9 @@ def aspp_pooling_link() -> dict[str, str]:
         "mobilenet_input": str(TORCHVISION_RESIZE),
         "tv_rate": str(tv_rate),
         "mobilenet_one": percent(share(mobilenet_map, tv_rate, 1)),
+        "aspect": f"{PHOTO_ASPECT[0]}:{PHOTO_ASPECT[1]}",
+        "wide_map": str(wide_map),
+        "wide_one": percent(centre_only_share(mobilenet_map, wide_map, tv_rate)),
     }
 
 

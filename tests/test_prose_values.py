@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision.transforms.functional as TF
 
 from deeplab_core import i18n, prose_values
 from deeplab_core.config import ASPP_RATES, CROP_SIZE, TORCHVISION_OUTPUT_STRIDE, feature_size
@@ -25,8 +26,8 @@ def test_share_matches_conv2d(size, rate, valid):
 
 
 def test_the_issue_numbers():
-    """Issue 11: rate 36 on 65×65 keeps 4 weights at ~80 %, 2 at ~19 %, 1 at ~1 %; on MobileNetV3's 33×33 map at
-    a 520 input it is exactly 1×1."""
+    """Issue 11: rate 36 on 65×65 keeps 4 weights at ~80 %, 2 at ~19 %, 1 at ~1 %; on MobileNetV3's 33×33 map of a
+    square photo at a 520 input it is exactly 1×1."""
     link = prose_values.aspp_pooling_link()
     assert (link["four"], link["two"], link["one"]) == ("80%", "19%", "1%")
     assert (link["mobilenet_map"], link["mobilenet_one"]) == ("33", "100%")
@@ -50,6 +51,21 @@ def test_mobilenet_map_size_is_the_real_networks():
     stride = TORCHVISION_OUTPUT_STRIDE["mobilenet_v3_large"]
     assert out.shape[-1] == prose_values.halved_size(TORCHVISION_RESIZE, stride)
     assert str(out.shape[-1]) == prose_values.aspp_pooling_link()["mobilenet_map"]
+
+
+def test_a_four_by_three_photo_gives_mobilenet_a_wider_map_where_rate_36_is_not_1x1():
+    link = prose_values.aspp_pooling_link()
+    long = prose_values.resized_long_side(TORCHVISION_RESIZE, prose_values.PHOTO_ASPECT)
+    resized = TF.resize(torch.zeros(1, 300, 400), TORCHVISION_RESIZE, antialias=False)  # (C, h, w): a 4:3 photo
+    assert tuple(resized.shape[1:]) == (TORCHVISION_RESIZE, long)
+    net = architecture("mobilenet_v3_large")
+    with torch.device("meta"):
+        out = net.backbone(torch.zeros(1, 3, TORCHVISION_RESIZE, long))["out"]  # (1, 960, h, w)
+    assert (str(out.shape[-2]), str(out.shape[-1])) == (link["mobilenet_map"], link["wide_map"])
+    h, w, rate = out.shape[-2], out.shape[-1], int(link["tv_rate"])
+    counts = F.conv2d(torch.ones(1, 1, h, w), torch.ones(1, 1, 3, 3), padding=rate, dilation=rate)  # (1, 1, h, w)
+    assert prose_values.centre_only_share(h, w, rate) == pytest.approx(float((counts == 1).float().mean()))
+    assert link["wide_one"] == prose_values.percent(float((counts == 1).float().mean())) != "100%"
 
 
 def test_crop_maps_are_config_sizes():

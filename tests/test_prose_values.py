@@ -9,7 +9,9 @@ from deeplab_core import i18n, prose_values
 from deeplab_core.config import ASPP_RATES, CROP_SIZE, TORCHVISION_OUTPUT_STRIDE, feature_size
 from deeplab_core.nets.checkpoints import TORCHVISION_RESIZE
 from deeplab_core.nets.deeplab_v1 import V1_VARIANTS
+from deeplab_core.nets.lab.prose import shipped_values
 from deeplab_core.nets.model import architecture
+from deeplab_core.nets.network_rf import network_field
 from deeplab_core.nets.v1_inspect import variant_rows
 
 
@@ -99,3 +101,13 @@ def test_each_function_fills_its_section_exactly(lesson, section, values, lang):
 def test_largefov_trains_as_many_times_faster_as_the_paper_says():
     """v1 §5 ("Field of View"): LargeFOV "is 3.36 times faster"; computed here from Table 2's two speeds."""
     assert prose_values.v1_speedup() == {"speedup": "3.36"}
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_train_prose_compares_deeplab_backbones_with_their_crop(lang):
+    """Issue 18 item 15: by the theoretical measure torchvision's ResNet-101 sees more than DeepLab's 513 crop, only
+    ResNet-50 less; the numbers come from the modules and fill the train lesson's section exactly."""
+    values = shipped_values()
+    assert int(values["rf50"]) < int(values["crop"]) == CROP_SIZE < int(values["rf101"])
+    assert int(values["rf101"]) == network_field(architecture("resnet101")).final.size
+    assert "[[value:" not in i18n.section("train", lang, "shipped", **values)

@@ -3,7 +3,8 @@
 Prose writes `[[value:NAME]]` (see `deeplab_core.i18n`); the page passes one of these dicts to each section, so
 a sentence such as "a line is 2 pixels across a 32-pixel cell" always follows `SceneSpec` and the variants.
 Each function serves one prose section and returns exactly the names it uses. DeepLabv3's ASPP rates at output
-stride 16 come from `deeplab_core.config` (Chen et al. 2017, §3.3).
+stride 16 come from `deeplab_core.config` (Chen et al. 2017, §3.3); the receptive fields of torchvision's DeepLabv3
+backbones (as shipped, output stride 8) from their modules on the meta device.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from deeplab_core.maths.receptive_field import receptive_field
 from deeplab_core.nets.lab.scenes import SCENES, batch
 from deeplab_core.nets.lab.training import TrainConfig, class_weights
 from deeplab_core.nets.lab.variants import VARIANTS, build, conv_layers, describe
+from deeplab_core.nets.model import architecture
+from deeplab_core.nets.network_rf import network_field
 
 
 def _rates(values: tuple[int, ...]) -> str:
@@ -54,8 +57,12 @@ def shipped_values() -> dict[str, str]:
     backbone_rf = receptive_field(conv_layers(build("b").backbone))[-1].size
     _, labels = batch(1000, 0, 64)
     background = float(np.mean(labels == 0))
+    deeplab = {name: network_field(architecture(name)).final.size for name in ("resnet50", "resnet101")}
     return {
         "backbone_rf": str(backbone_rf),
+        "rf50": str(deeplab["resnet50"]),
+        "rf101": str(deeplab["resnet101"]),
+        "crop": str(CROP_SIZE),
         "size": str(SCENES.size),
         "logits32": str(SCENES.size // describe("a").geometry.output_stride),
         "background": f"{background:.0%}",

@@ -88,7 +88,7 @@ def results(image: Image.Image, ran: Ran, settings: Settings, device: str) -> No
     lang = language()
     seg, where = ran
     if isinstance(where, LabError):  # the service failed: say why, and that this server ran the photo
-        st.warning(t(where.key, **where.values) + " " + t("serving.remote.fallback"), icon=":material/dns:")
+        st.warning(t("serving.remote.fallback", reason=t(where.key, **where.values)), icon=":material/dns:")
     st.subheader(t("segment.results"))
     if not seg.trained:
         st.error(t("segment.untrained_banner"), icon=":material/warning:")

@@ -183,7 +183,7 @@ def test_the_page_names_the_service_and_falls_back_with_a_note_when_it_stops(rep
     assert time.monotonic() - start < 10
     assert not at.exception
     note = text("serving.remote.down", "en", service=url.removeprefix("http://"))
-    assert [w.value for w in at.warning] == [note + " " + text("serving.remote.fallback", "en")]
+    assert [w.value for w in at.warning] == [text("serving.remote.fallback", "en", reason=note)]
     assert text("segment.timing_device", "en", device="CPU") in captions(at)
     assert len(at.get("plotly_chart")) == 3
 
@@ -194,6 +194,6 @@ def test_the_page_falls_back_in_chinese_when_the_service_is_down(random_weights,
     monkeypatch.setenv("ATROUS_LAB_SERVE_URL", f"http://{service}")
     at = open_page("segment", "zh")
     assert not at.exception
-    note = text("serving.remote.down", "zh", service=service) + " " + text("serving.remote.fallback", "zh")
+    note = text("serving.remote.fallback", "zh", reason=text("serving.remote.down", "zh", service=service))
     assert [w.value for w in at.warning] == [note]
     assert len(at.get("plotly_chart")) == 3

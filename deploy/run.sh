@@ -40,7 +40,8 @@ pids=()
 status=0
 
 stop() {
-  trap - INT TERM EXIT
+  trap '' INT TERM  # a second Ctrl-C while stopping must not leave processes or the directory behind
+  trap - EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 50); do
     alive=0

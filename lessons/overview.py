@@ -7,7 +7,7 @@ from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_fig
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, header, language, section, show_source, t, what_to_notice
+from lessons.parts.ui import chart, header, language, nav_title, section, show_source, t, what_to_notice
 from lessons.parts.widgets import int_slider, toggle
 
 LESSON = "overview"
@@ -66,7 +66,7 @@ def course_map() -> None:
         if lesson.slug == LESSON:
             continue
         cols = st.columns([2, 5], vertical_alignment="center")
-        cols[0].page_link(str(lesson.path), label=t(f"{lesson.slug}.title"), icon=lesson.icon)
+        cols[0].page_link(str(lesson.path), label=nav_title(lesson.slug), icon=lesson.icon)  # the sidebar's name: fits
         cols[1].markdown(t(f"overview.map.{lesson.slug}"))
 
 

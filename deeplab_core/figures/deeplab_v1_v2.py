@@ -39,7 +39,7 @@ from deeplab_core.nets.deeplab_v2 import BranchLayers
 
 ZOOM = 3  # the zoomed panel shows a window a third of the image's side, magnified
 PANEL_HEIGHT = 215  # px: one label map with its title (a 4:3 picture fills a quarter of a wide page)
-LEGEND_ROW = 24  # px: one row of legend entries; a phone fits two entries a row
+LEGEND_ROW = 26  # px: one row of legend entries (projector text included); a phone fits two entries a row
 PANEL_WIDTH = 320  # px: the zoomed window is enlarged (nearest neighbour) to about this width
 
 
@@ -161,7 +161,7 @@ def legend_figure(names: Sequence[str], present: Sequence[int], lang: str) -> go
     rows = -(-(len(present) + 1) // 2)  # as many rows as a phone needs: a wide page uses the first ones
     fig.update_layout(
         showlegend=True,
-        legend=dict(orientation="h", x=0, y=1, yanchor="top"),
+        legend=dict(orientation="h", x=0, y=1, yanchor="top", maxheight=1),  # all of it: plotly's default is half
         height=LEGEND_ROW * rows + 8,
         margin=dict(t=0, b=0, l=4, r=4),
     )

@@ -11,6 +11,7 @@ import streamlit as st
 
 from deeplab_core import i18n
 from deeplab_core.errors import LabError
+from deeplab_core.figures.sharing import safe_to_draw
 from deeplab_core.figures.style import for_projector
 
 PROJECTOR = "projector"  # the sidebar toggle's key, and so ?projector=true
@@ -88,6 +89,7 @@ def chart(fig, key: str, *, container=st, **kwargs: Any) -> None:
     """Every lesson's plotly figure goes through here: projector styling when asked for, and the chart's toolbar
     only on hover, so it does not sit on a chart's title (on a touch screen, where a tap is a hover, page_style
     hides it: a double tap still resets a zoom)."""
+    fig = safe_to_draw(fig, restyled=projector())  # a cached figure is drawn by many sessions at once (sharing.py)
     if projector():
         fig = for_projector(fig, dark=dark_theme())
     config = {"displaylogo": False, "displayModeBar": "hover", **kwargs.pop("config", {})}

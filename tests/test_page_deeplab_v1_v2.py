@@ -25,6 +25,7 @@ def shown_step(at, lang: str) -> dict[str, object]:
     """What each part of the step-through says about the step it shows: the panels' titles, the chart's marks."""
     figures = charts(at)
     titles = [spec["layout"].get("title", {}).get("text", "") for spec in figures]
+    titles += [m.value.strip("*") for m in at.markdown]  # the page may print a chart's title above it
     energy = next(spec for spec in figures if len(spec["data"]) == 2 and spec["data"][1]["type"] == "bar")
     marks = {shape["x0"] for shape in energy["layout"]["shapes"]}
     return {"titles": titles, "marks": marks}

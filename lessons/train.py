@@ -2,6 +2,8 @@
 
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from deeplab_core.errors import LabError
 from deeplab_core.figures.train import (
@@ -18,7 +20,7 @@ from deeplab_core.nets.lab.results import ResultsFile, answers, load, per_class,
 from deeplab_core.nets.lab.scenes import SCENES
 from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig, train, unpack, validation_set
 from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
-from deeplab_core.serving.lab_jobs import JobView, registry
+from deeplab_core.serving.lab_jobs import PER_SESSION, UNFINISHED, JobView, registry
 from deeplab_core.serving.queue import SERVER_QUEUE
 from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
 from lessons.parts.widgets import int_slider, multiselect
@@ -27,6 +29,7 @@ LESSON = "train"
 STEPS_MAX = 400  # one request's bound: a student cannot hold the classroom server for long
 KEYS = list(VARIANTS)
 SEED_MAX = 20
+WATCH_S = 3.0  # the live view's refresh: a class of watchers costs a few cheap reruns a second, not thirty
 
 
 @st.cache_data(show_spinner=False)
@@ -144,28 +147,57 @@ def _progress_line(view: JobView) -> str:
     return t(f"train.state.{state}", name=name, step=view.step, steps=view.key[2])
 
 
-@st.fragment(run_every=1.0)
+def session_id() -> str:
+    """This browser tab's Streamlit session: who asked for a run."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def connected(session: str) -> bool:
+    """Whether a session is still open (the registry's watchdog asks, from its own thread). Without a Streamlit
+    server (AppTest between its runs) nobody can tell: every session counts as connected."""
+    try:
+        return bool(runtime.get_instance().is_active_session(session))
+    except RuntimeError:  # no Runtime in this process
+        return True
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _live_curves(stamp: tuple, lang: str, _views: tuple[JobView, ...]):
+    """The live loss and mIoU curves for one set of job versions, built once for every session watching them."""
+    histories = {v.key[0]: {"step": range(1, len(v.losses) + 1), "loss": v.losses, "eval_step": v.eval_steps,
+                            "miou": v.mious} for v in _views}  # fmt: skip
+    return curves_figure(histories, lang)
+
+
+@st.fragment(run_every=WATCH_S)
 def watch(keys: list) -> None:
-    """Polls the shared registry every second while any requested run is unfinished."""
+    """Polls the shared registry every WATCH_S seconds while any requested run is unfinished. The views are the
+    registry's published ones and the figure is cached per (job, version): a watcher costs no recomputation."""
     views = registry().snapshot(keys)
     for view in views:
         st.progress(view.step / view.key[2], text=_progress_line(view))
-    histories = {v.key[0]: {"step": range(1, len(v.losses) + 1), "loss": v.losses, "eval_step": v.eval_steps,
-                            "miou": v.mious} for v in views if v.losses}  # fmt: skip
-    if histories:
-        chart(curves_figure(histories, language()), "train_live_curves")
-    if all(v.state in ("done", "failed") for v in views):
+    drawn = tuple(v for v in views if v.losses)
+    if drawn:
+        stamp = tuple((v.key, v.version) for v in drawn)
+        chart(_live_curves(stamp, language(), drawn), "train_live_curves")
+    if all(v.state not in UNFINISHED for v in views):
         st.rerun()  # the whole page, once: the finished view below replaces this polling one
+
+
+def _cancel(keys: list) -> None:
+    registry().cancel(keys, session_id())
 
 
 def live() -> None:
     section(LESSON, "live")
     chosen, seed, steps, go = controls()
     keys = [(v, seed, steps) for v in chosen]
-    jobs = registry(tuple(_shipped().runs) if _has_shipped() else (), SERVER_QUEUE)
+    jobs = registry(tuple(_shipped().runs) if _has_shipped() else (), SERVER_QUEUE, connected)
+    st.caption(t("train.queue.rules", limit=PER_SESSION))
     if go:
         try:
-            jobs.submit(keys)
+            jobs.submit(keys, session_id())
             st.session_state.train_request = keys
         except LabError as error:
             show_error(error)
@@ -173,7 +205,9 @@ def live() -> None:
     if not requested:
         return
     views = jobs.snapshot(requested)
-    if any(v.state in ("queued", "running") for v in views):
+    if any(v.state in UNFINISHED for v in views):
+        st.button(t("train.queue.cancel"), key="train_cancel", help=t("train.queue.cancel_help"),
+                  on_click=_cancel, args=(requested,), icon=":material/cancel:")  # fmt: skip
         watch(requested)
         return
     for view in views:

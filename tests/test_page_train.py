@@ -1,15 +1,12 @@
-"""The train-lab page: shipped results at once, a tiny live run in both languages, one run shared by all."""
-
-import threading
+"""The train-lab page: shipped results at once, a tiny live run in both languages, a student's share of the
+queue and the cancel button (the queue itself: tests/test_lab_jobs.py)."""
 
 import pytest
 
-from deeplab_core.errors import LabError
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.nets.lab import results
-from deeplab_core.nets.lab.training import TrainConfig
+from deeplab_core.nets.lab.variants import VARIANTS
 from deeplab_core.serving import lab_jobs
-from deeplab_core.serving.lab_jobs import JobRegistry
 from tests.apptest_support import open_page
 from tests.waiting import eventually
 
@@ -20,7 +17,7 @@ def wait_until_done(at, keys, timeout: float = 120):
 
     def finished() -> bool:
         views = jobs.snapshot(keys)
-        return len(views) == len(keys) and all(v.state in ("done", "failed") for v in views)
+        return len(views) == len(keys) and all(v.state not in lab_jobs.UNFINISHED for v in views)
 
     eventually(finished, timeout, "the lab did not finish")
     return at.run()
@@ -76,63 +73,30 @@ def test_a_shipped_run_is_served_from_the_cache_without_training():
     assert text("train.state.cached", "en", name=name, step=steps, steps=steps) in [c.value for c in at.caption]
 
 
-def test_one_run_however_many_ask(monkeypatch):
-    calls = []
-    training = threading.Event()  # the run stays in progress until every request has been made
-
-    def fake_train(variant, seed, config: TrainConfig, callback=None, **_):
-        calls.append((variant, seed, config.steps))
-        training.wait(10)
-        return results.load().runs[0]
-
-    monkeypatch.setattr(lab_jobs, "train", fake_train)
-    jobs = JobRegistry()
-    key = ("c", 7, 5)
-    threads = [threading.Thread(target=jobs.submit, args=([key],)) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    training.set()
-    eventually(lambda: jobs.snapshot([key])[0].state == "done", 10, "the run did not finish")
-    assert calls == [key]
-    assert jobs.snapshot([key])[0].result is not None
+def test_a_student_asking_for_more_than_a_third_of_the_queue_is_told_so_in_their_language():
+    for lang in LANGUAGES:
+        at = open_page("train", lang)
+        at.multiselect(key="train_variants").set_value(list(VARIANTS))  # all six: more than a student's share
+        at.slider(key="train_seed").set_value(19)
+        at.button(key="train_go").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        expected = text("train.queue.quota", lang, held=0, asked=len(VARIANTS), limit=lab_jobs.PER_SESSION)
+        assert expected in [e.value for e in at.error]
 
 
-def test_a_full_queue_refuses_politely(monkeypatch):
-    gate = threading.Event()
-    monkeypatch.setattr(lab_jobs, "train", lambda *a, **k: gate.wait(5))
-    jobs = JobRegistry()
-    jobs.submit([("a", s, 5) for s in range(lab_jobs.MAX_QUEUE)])
-    with pytest.raises(LabError) as refused:
-        jobs.submit([("b", 0, 5)])
-    assert refused.value.key == "train.busy"
-    assert text(refused.value.key, "zh", **refused.value.values)
-    gate.set()
-    keys = [("a", s, 5) for s in range(lab_jobs.MAX_QUEUE)]  # the worker drains before the fake is unpatched
-    eventually(lambda: all(v.state == "done" for v in jobs.snapshot(keys)), 10, "the queue did not drain")
-
-
-def test_lab_steps_take_turns_with_the_servers_other_jobs(monkeypatch):
-    """While another page's job holds the server's queue, the lab's next step waits for it."""
-    from deeplab_core.serving.queue import TicketQueue
-
-    steps_run = []
-
-    def fake_train(variant, seed, config, callback=None, step_guard=None, **_):
-        for step in range(3):
-            with step_guard():
-                steps_run.append(step)
-        return results.load().runs[0]
-
-    monkeypatch.setattr(lab_jobs, "train", fake_train)
-    queue = TicketQueue()
-    segmenting = queue.join()  # someone's segmentation is running
-    jobs = JobRegistry(queue=queue)
-    jobs.submit([("a", 3, 3)])
-    # the worker is in its first step's guard: its ticket is in line behind the segmentation, waiting its turn
-    eventually(lambda: len(queue) == 2, 5, "the lab's first step did not join the queue")
-    assert steps_run == [] and jobs.snapshot([("a", 3, 3)])[0].state == "running"
-    queue.leave(segmenting)
-    eventually(lambda: jobs.snapshot([("a", 3, 3)])[0].state == "done", 5, "the lab did not finish")
-    assert steps_run == [0, 1, 2]
+def test_the_cancel_button_stops_my_run():
+    at = open_page("train", "en")
+    key = ("c", 17, 400)  # long enough to be running (or waiting) when the button is pressed
+    at.multiselect(key="train_variants").set_value([key[0]])
+    at.slider(key="train_seed").set_value(key[1])
+    at.slider(key="train_steps").set_value(key[2])
+    at.button(key="train_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="train_cancel").click().run()
+    at = wait_until_done(at, [key], timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    view = lab_jobs.registry().snapshot([key])[0]
+    assert view.state == "cancelled" and view.step < key[2]
+    name = text("train.variant_short.c", "en")
+    assert text("train.state.cancelled", "en", name=name, step=view.step, steps=key[2]) in [c.value for c in at.caption]
+    assert not [b for b in at.button if b.key == "train_cancel"]  # nothing left to cancel

@@ -48,6 +48,11 @@ class Progress:
     seconds: float
 
 
+class TrainingCancelled(Exception):
+    """`stop()` said so before a step: nobody wants this run any more (the train lab's registry cancels a run
+    whose every requesting session has left)."""
+
+
 @dataclass
 class RunResult:
     variant: str
@@ -151,11 +156,14 @@ def train(
     spec: SceneSpec = SCENES,
     step_guard: Callable[[], AbstractContextManager[object]] = nullcontext,
     threads: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> RunResult:
     """Train `variant` from `seed` for `config.steps` steps (capped at MAX_STEPS) and score it.
 
     Each step (and each evaluation) runs inside `step_guard()`, so a server can interleave it with other work
-    on the same processor, and with `threads` CPU threads; the waiting is not counted in `seconds`."""
+    on the same processor, and with `threads` CPU threads; the waiting is not counted in `seconds`. `stop()` is
+    asked before every step and before the final scoring: when it is true the run ends with TrainingCancelled,
+    so a run nobody watches stops within one step."""
     steps = min(config.steps, MAX_STEPS)
     dev = resolve_device(device)
     model = build(variant, seed).to(dev)
@@ -166,6 +174,8 @@ def train(
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "miou": []}
     seconds = 0.0
     for step in range(1, steps + 1):
+        if stop():
+            raise TrainingCancelled(f"{variant}, seed {seed}: stopped before step {step} of {steps}")
         with step_guard(), cpu_threads(threads, dev):
             started = time.perf_counter()
             images, labels = batch(1000 + seed, (step - 1) * config.batch_size, config.batch_size, spec)
@@ -187,6 +197,8 @@ def train(
             history["miou"].append(round(miou, 4))
         if callback is not None:
             callback(Progress(step, steps, value, miou, seconds))
+    if stop():
+        raise TrainingCancelled(f"{variant}, seed {seed}: stopped before scoring")
     with step_guard(), cpu_threads(threads, dev):
         predicted = predict(model, val_images, dev)
     iou = iou_per_class(confusion(val_labels, predicted))

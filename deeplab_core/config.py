@@ -54,6 +54,12 @@ DECODE_BUDGET_BYTES = 256 * 2**20
 # multiply-accumulates: ResNet-101 at output stride 8 on a 520×693 photo (~333 G) fits, at 720×960 (~636 G) it does
 # not. A GPU job is not bounded.
 CPU_JOB_GMACS = 400
+# The dense CRF in the same currency (deeplab_core.nets.workload.CrfWork): network MACs that take as long on the same
+# CPU as building the CRF's lattices, per pixel, and as one mean-field iteration, per pixel and class. Measured with
+# scripts/crf_work.py (docs/BENCHMARKS.md, "The CRF's workload"): a 1:4 photo at the CRF's 320-pixel short side
+# (409,600 pixels, 21 classes) costs ~460 G at 10 iterations, so with the network's own pass it is refused on a CPU.
+CRF_MACS_PER_PIXEL = 200_000
+CRF_MACS_PER_UNIT = 4_000
 
 
 # Threads, server-wide (docs/BENCHMARKS.md, "Threads"). A classroom server is never quiet: Streamlit renders for

@@ -17,7 +17,7 @@ from deeplab_core.nets.crf_input import photo_crf
 from deeplab_core.nets.deeplab_v1 import OUTPUT_STRIDE, V1_VARIANTS, VARIANTS, build_v1, vgg16_cache_path
 from deeplab_core.nets.deeplab_v2 import ASPP_RATES, ASPPv2, build_v2, describe_aspp_v2, score_shape
 from deeplab_core.nets.model import architecture
-from deeplab_core.nets.workload import CountedWork, Work
+from deeplab_core.nets.workload import CountedWork, CrfWork, Work
 from deeplab_core.prose_values import v1_speedup, v1_two_fields, version_settings
 from lessons.parts.models import get_model
 from lessons.parts.photo_input import budget_note, network, pick_photo
@@ -244,7 +244,9 @@ def crf_demo(settings: CrfSettings) -> None:
         model = get_model(chosen.name, chosen.weights, chosen.device)
         done = run_job(
             "dl_photo_crf", (chosen, photo_key, settings), lambda: photo_crf(model, small, settings),
-            work=[Work(chosen.name, None, *plan.size)], device=chosen.device, spinner=t("deeplab_v1_v2.running"),
+            work=[Work(chosen.name, None, *plan.size),
+                  CrfWork(*plan.size, len(model.spec.categories), settings.iterations)],  # the CRF holds the queue too
+            device=chosen.device, spinner=t("deeplab_v1_v2.running"),
         )  # fmt: skip
         if done is None:
             return

@@ -7,6 +7,9 @@ says what to change. A convolution's MACs are (output pixels) × (k² · C_in ·
 the input's area: they are counted once per (model, output stride) on the meta device at DeepLab's 513 × 513 crop
 (`torch.utils.flop_counter`, 2 FLOPs per MAC) and scaled by h·w / 513². The image-pooling branch does not grow
 with the area, so this is an estimate (within a few per cent), not a count; it only decides what may run.
+
+The dense CRF (deeplab_core.maths.crf) is no network, but it holds the same queue: its work is counted in network
+MACs that take as long on the same CPU (`CrfWork`; the constants are measured by scripts/crf_work.py).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from functools import cache
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from deeplab_core.config import CPU_JOB_GMACS, CROP_SIZE, RESNETS, TORCHVISION_OUTPUT_STRIDE
+from deeplab_core.config import (
+    CPU_JOB_GMACS,
+    CRF_MACS_PER_PIXEL,
+    CRF_MACS_PER_UNIT,
+    CROP_SIZE,
+    RESNETS,
+    TORCHVISION_OUTPUT_STRIDE,
+)
 from deeplab_core.errors import LabError
 from deeplab_core.nets.model import architecture
 
@@ -45,7 +55,22 @@ class CountedWork:
     macs: int
 
 
-Workload = Sequence[Work | CountedWork]
+@dataclass(frozen=True)
+class CrfWork:
+    """The dense CRF on a (height, width) photo with `classes` labels and `iterations` mean-field steps, as the
+    network MACs that take as long: building its lattices costs per pixel, each iteration per pixel and class."""
+
+    height: int
+    width: int
+    classes: int
+    iterations: int
+
+    @property
+    def macs(self) -> int:
+        return self.height * self.width * (CRF_MACS_PER_PIXEL + CRF_MACS_PER_UNIT * self.classes * self.iterations)
+
+
+Workload = Sequence[Work | CountedWork | CrfWork]
 
 
 class TooHeavyError(LabError, ValueError):
@@ -57,6 +82,24 @@ class TooHeavyError(LabError, ValueError):
             f"This run needs about {gmacs:.0f} billion multiply-adds, more than a CPU job may use ({limit} billion).",
             gmacs=f"{gmacs:.0f}",
             limit=limit,
+        )
+
+
+class CrfTooHeavyError(LabError, ValueError):
+    """A CPU job with a CRF over the bound: "errors.workload.crf_fewer" says how many iterations fit,
+    "errors.workload.crf_smaller" that not even one does with this network and photo."""
+
+    def __init__(self, gmacs: float, limit: int, crf: CrfWork, fits: int) -> None:
+        super().__init__(
+            "errors.workload.crf_fewer" if fits > 0 else "errors.workload.crf_smaller",
+            f"This CRF with its network needs about {gmacs:.0f} billion multiply-adds' worth of work, more than a "
+            f"CPU job may use ({limit} billion); {fits} iterations would fit.",
+            gmacs=f"{gmacs:.0f}",
+            limit=limit,
+            iterations=crf.iterations,
+            fits=fits,
+            width=crf.width,
+            height=crf.height,
         )
 
 
@@ -76,8 +119,19 @@ def job_macs(work: Workload) -> int:
 
 
 def check_workload(device: str, work: Workload) -> int:
-    """The job's estimated MACs; TooHeavyError when a CPU job exceeds CPU_JOB_GMACS (GPU jobs are not bounded)."""
+    """The job's estimated MACs; TooHeavyError (CrfTooHeavyError for a job with a CRF) when a CPU job exceeds
+    CPU_JOB_GMACS (GPU jobs are not bounded)."""
     macs = job_macs(work)
     if torch.device(device).type == "cpu" and macs > CPU_JOB_GMACS * 1e9:
+        crf = next((w for w in work if isinstance(w, CrfWork)), None)
+        if crf is not None:
+            raise CrfTooHeavyError(macs / 1e9, CPU_JOB_GMACS, crf, crf_iterations_that_fit(work, crf))
         raise TooHeavyError(macs / 1e9, CPU_JOB_GMACS)
     return macs
+
+
+def crf_iterations_that_fit(work: Workload, crf: CrfWork) -> int:
+    """The most mean-field iterations `crf` could have with the rest of `work` under the CPU bound (0: none)."""
+    pixels = crf.height * crf.width
+    left = CPU_JOB_GMACS * 1e9 - (job_macs(work) - crf.macs) - pixels * CRF_MACS_PER_PIXEL
+    return max(0, int(left // (pixels * CRF_MACS_PER_UNIT * crf.classes)))

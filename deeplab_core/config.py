@@ -50,6 +50,10 @@ MAX_ASPECT = 16
 # file's header before any pixel is decoded: over it a JPEG is decoded at 1/2, 1/4 or 1/8 scale, anything else is
 # refused. A class uploads at once, and a 49-megapixel float TIFF would otherwise take 1.5 GB.
 DECODE_BUDGET_BYTES = 256 * 2**20
+# The largest photo file a page accepts, in MB (2**20 bytes): a phone photo fits. lessons/parts/photo_input refuses a
+# larger one in the reader's language; Streamlit's own limit (.streamlit/config.toml) is set above it, since Streamlit
+# refuses in English.
+UPLOAD_MAX_MB = 20
 # The most work one on-demand CPU job may hold the shared inference queue for (deeplab_core.nets.workload), in
 # multiply-accumulates: ResNet-101 at output stride 8 on a 520×693 photo (~333 G) fits, at 720×960 (~636 G) it does
 # not. A GPU job is not bounded.
@@ -91,3 +95,16 @@ def thread_policy(cores: int | None = None) -> ThreadPolicy:
 def feature_size(input_size: int, output_stride: int) -> int:
     """Side of the final map for a crop of (k·output_stride + 1) pixels, as DeepLab sizes its crops: 513 → 33 at 16."""
     return (input_size - 1) // output_stride + 1
+
+
+# Where a server's weights come from: "pretrained" (default: torchvision's checkpoints in the torch hub cache),
+# "random" (clearly labelled untrained weights), or a folder holding <model name>.pth state dicts (the tests, and a
+# classroom that copies checkpoints somewhere other than the hub cache). The app and the inference service read it.
+WEIGHTS_ENV = "ATROUS_LAB_WEIGHTS"
+
+
+def weights_source(name: str, setting: str = "pretrained") -> str:
+    """What `load_model(weights=...)` gets for model `name` under the setting of WEIGHTS_ENV."""
+    if setting in ("pretrained", "random"):
+        return setting
+    return os.path.join(setting, f"{name}.pth")

@@ -12,9 +12,9 @@ import streamlit as st
 from PIL import Image
 
 from deeplab_core.budget import InputPlan
-from deeplab_core.config import BUDGET_ASPECT, MAX_ASPECT
+from deeplab_core.config import BUDGET_ASPECT, MAX_ASPECT, UPLOAD_MAX_MB
 from deeplab_core.errors import LabError
-from deeplab_core.images import load_image
+from deeplab_core.images import ImageLoadError, load_image
 from deeplab_core.nets.device import default_device
 from deeplab_core.samples import SAMPLES, load_sample
 from lessons.parts.ui import language, show_error, t
@@ -22,6 +22,11 @@ from lessons.parts.weights_choice import choose_weights
 from lessons.parts.widgets import choice, selectbox
 
 SOURCES = ["sample", "upload", "camera"]
+MB = 2**20
+# Streamlit's uploader states its own limit and refuses a larger file in English, whatever the page's language; so
+# its limit (.streamlit/config.toml) sits above ours, its line is hidden and the page states ours, translated, and
+# refuses a file over it with a translated message before reading it.
+_UPLOADER_CSS = "<style>[data-testid=stFileUploaderDropzoneInstructions] { display: none; }</style>"
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -38,15 +43,20 @@ def pick_photo(prefix: str, ns: str) -> tuple[Image.Image, str] | None:
         )
         return _sample(name), f"sample:{name}"
     if source == "upload":
+        st.html(_UPLOADER_CSS)  # style only: Streamlit puts it in the page's event container, not among the elements
         file = st.file_uploader(
             t(f"{ns}.photo.upload"),
             type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
             key=f"{prefix}_photo_upload",
         )
+        st.caption(t("serving.upload_limit", limit=UPLOAD_MAX_MB))
     else:
         file = st.camera_input(t(f"{ns}.photo.camera"), key=f"{prefix}_photo_camera")
     if file is None:
         st.info(t(f"{ns}.photo.waiting"))
+        return None
+    if file.size > UPLOAD_MAX_MB * MB:  # before a byte of it is copied or decoded
+        show_error(ImageLoadError("too_big", "File too big", size=f"{file.size / MB:.1f}", limit=UPLOAD_MAX_MB))
         return None
     data = file.getvalue()
     try:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 
-from deeplab_core.config import MODEL_NAMES
+from deeplab_core.config import MODEL_NAMES, WEIGHTS_ENV, weights_source
 
-WEIGHTS_ENV = "ATROUS_LAB_WEIGHTS"  # as the app reads it: "pretrained", "random" or a folder of <name>.pth
 PREFIX = "ATROUS_SERVE_"  # ATROUS_SERVE_MODELS, ATROUS_SERVE_REPLICAS, ATROUS_SERVE_GPUS, ...
 
 
@@ -33,9 +31,7 @@ class ServeSettings:
 
     def weights_for(self, name: str) -> str:
         """What `load_model(weights=...)` gets for `name`: the app's rule for ATROUS_LAB_WEIGHTS."""
-        if self.weights in ("pretrained", "random"):
-            return self.weights
-        return str(Path(self.weights) / f"{name}.pth")
+        return weights_source(name, self.weights)
 
     @property
     def device(self) -> str:

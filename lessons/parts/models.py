@@ -10,20 +10,14 @@ import os
 
 import streamlit as st
 
+from deeplab_core import config
 from deeplab_core.config import NO_MULTI_GRID
 from deeplab_core.nets.model import DeepLab, load_model, set_output_stride
 
-# "pretrained" (default), "random", or a folder holding <model name>.pth state dicts (used by the tests, and
-# by a classroom that copies checkpoints somewhere other than the torch hub cache).
-WEIGHTS_ENV = "ATROUS_LAB_WEIGHTS"
-
 
 def weights_source(name: str) -> str:
-    """What `load_model(weights=...)` gets for this model on this server."""
-    setting = os.environ.get(WEIGHTS_ENV, "pretrained")
-    if setting in ("pretrained", "random"):
-        return setting
-    return os.path.join(setting, f"{name}.pth")
+    """What `load_model(weights=...)` gets for this model on this server (config.WEIGHTS_ENV)."""
+    return config.weights_source(name, os.environ.get(config.WEIGHTS_ENV, "pretrained"))
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)

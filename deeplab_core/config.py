@@ -108,15 +108,3 @@ def weights_source(name: str, setting: str = "pretrained") -> str:
     if setting in ("pretrained", "random"):
         return setting
     return os.path.join(setting, f"{name}.pth")
-
-# Where a server's weights come from: "pretrained" (default: torchvision's checkpoints in the torch hub cache),
-# "random" (clearly labelled untrained weights), or a folder holding <model name>.pth state dicts (the tests, and a
-# classroom that copies checkpoints somewhere other than the hub cache). The app and the inference service read it.
-WEIGHTS_ENV = "ATROUS_LAB_WEIGHTS"
-
-
-def weights_source(name: str, setting: str = "pretrained") -> str:
-    """What `load_model(weights=...)` gets for model `name` under the setting of WEIGHTS_ENV."""
-    if setting in ("pretrained", "random"):
-        return setting
-    return os.path.join(setting, f"{name}.pth")

@@ -7,6 +7,7 @@ could not be fetched, 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,7 @@ from deeplab_core.nets.checkpoints import (
     file_size,
     is_cached,
 )
+from deeplab_core.nets.checkpoints import log as checkpoints_log
 
 MIB = 2**20
 
@@ -45,12 +47,22 @@ def status(names: Sequence[str]) -> int:
     return 1 if missing else 0
 
 
-def _progress_printer(name: str):
-    def report(done: int, total: int | None) -> None:
-        share = f" ({done / total:.0%})" if total else ""
-        print(f"\r  {name}: {_mib(done)} of {_mib(total)}{share}", end="", file=sys.stderr, flush=True)
+class _ProgressLine:
+    """One line of stderr, rewritten in place (carriage return) as bytes arrive; `end()` closes it, once, so that
+    whatever is printed next starts on a line of its own."""
 
-    return report
+    def __init__(self, name: str) -> None:
+        self.name, self.open = name, False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        share = f" ({done / total:.0%})" if total else ""
+        print(f"\r  {self.name}: {_mib(done)} of {_mib(total)}{share}", end="", file=sys.stderr, flush=True)
+        self.open = True
+
+    def end(self) -> None:
+        if self.open:
+            print(file=sys.stderr, flush=True)
+            self.open = False
 
 
 def fetch(names: Sequence[str]) -> int:
@@ -59,14 +71,15 @@ def fetch(names: Sequence[str]) -> int:
         if is_cached(name):
             print(f"  cached   {name:<20} {cached_path(name)}")
             continue
+        line = _ProgressLine(name)
         try:
-            path = download(name, _progress_printer(name))
+            path = download(name, line)
         except WeightsUnavailableError as exc:
             failed += 1
-            print(file=sys.stderr)
+            line.end()
             print(f"  failed   {name}: {exc}", file=sys.stderr)
             continue
-        print(file=sys.stderr)
+        line.end()
         print(f"  fetched  {name:<20} {_mib(path.stat().st_size):>10}  {path}")
     return 1 if failed else 0
 
@@ -87,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown model {', '.join(unknown)}; choose from {', '.join(WEIGHTS)}")
     names = args.names or list(WEIGHTS)
+    # The download logs each failure for a server's log; here the tool prints it itself, once, on its own line, so
+    # the log record must not also reach stderr (through logging's last-resort handler, onto the progress line).
+    if not any(isinstance(handler, logging.NullHandler) for handler in checkpoints_log.handlers):
+        checkpoints_log.addHandler(logging.NullHandler())
     return status(names) if args.command == "status" else fetch(names)
 
 

@@ -105,3 +105,32 @@ def test_cli_status(tmp_path):
 def test_cli_refuses_unknown_models(tmp_path):
     result = run_cli("status", "vgg16", torch_home=tmp_path)
     assert result.returncode == 2 and "unknown model vgg16" in result.stderr
+
+
+OFFLINE_CLI = """
+import sys, urllib.error, urllib.request
+
+def unreachable(*args, **kwargs):
+    raise urllib.error.URLError("network is unreachable")
+
+urllib.request.urlopen = unreachable  # no network: the tool must say so, and never reach the internet
+from deeplab_core.weights import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_download_prints_each_failure_once_on_its_own_line(tmp_path):
+    names = ["mobilenet_v3_large", "resnet50"]
+    env = {**os.environ, "TORCH_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", OFFLINE_CLI, "download", *names],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.replace("\r", "\n").splitlines()  # what a terminal shows after each carriage return
+    for name in names:
+        failure = weights.cached_path(name).name + " is not in the torch hub cache"
+        assert result.stderr.count(failure) == 1, result.stderr  # once: not also through the log's fallback handler
+        (line,) = [line for line in lines if failure in line]
+        assert line.startswith(f"  failed   {name}: "), line  # on its own line, not after the progress text
+    assert "network is unreachable" in result.stderr and not result.stdout

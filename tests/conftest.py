@@ -32,6 +32,16 @@ def pytest_xdist_auto_num_workers(config):
     return max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_torch_home(tmp_path_factory):
+    """No test writes to the developer's torch cache: the segment engine's exports go beside the hub cache
+    (deeplab_core.nets.engine_export), and a test that loads weights from a temporary file would leave one there."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+    yield
+    patch.undo()
+
+
 RANDOM_MODELS = ("mobilenet_v3_large", "resnet50")
 
 
@@ -54,16 +64,6 @@ def random_models():
 def random_model(random_models):
     """`random_model(name)`: a private copy of the session's untrained model (free to rewire), without rebuilding."""
     return lambda name: copy.deepcopy(random_models[name])
-
-
-@pytest.fixture(scope="session", autouse=True)
-def own_torch_home(tmp_path_factory):
-    """No test writes to the developer's torch cache: the segment engine's exports go beside the hub cache
-    (deeplab_core.nets.engine_export), and a test that loads weights from a temporary file would leave one there."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
-    yield
-    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -128,18 +128,19 @@ def app_url(tmp_path_factory, random_weights_folder):
         yield server.url
 
 
+BROWSER_CONTEXT = {"viewport": {"width": 1400, "height": 1000}, "locale": "en-US"}
+
+
 @pytest.fixture
 def new_tab(browser):
-    """`new_tab(**context options)`: a page in a fresh browser context (a new browser, to the app: a new
-    session), watched for its script runs (tests/browser_support.watch_runs); all closed after the test."""
+    """`new_tab(**context options)`: a page in a fresh browser context (a new browser: nothing shared with any
+    other page), watched for its script runs (tests/browser_support.watch_runs); all closed after the test."""
     from tests.browser_support import watch_runs
 
     contexts = []
 
     def open_tab(**options):
-        options.setdefault("viewport", {"width": 1400, "height": 1000})
-        options.setdefault("locale", "en-US")
-        context = browser.new_context(**options)
+        context = browser.new_context(**{**BROWSER_CONTEXT, **options})
         contexts.append(context)
         return watch_runs(context.new_page())
 
@@ -148,6 +149,20 @@ def new_tab(browser):
         context.close()
 
 
+@pytest.fixture(scope="session")
+def shared_browser_context(browser):
+    """One browser profile for the tests that need no fresh one: its HTTP cache keeps the app's scripts, so a
+    page loads in about half the time. Each test still gets its own tab, and so its own app session."""
+    context = browser.new_context(**BROWSER_CONTEXT)
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def page(new_tab):
-    return new_tab()
+def page(shared_browser_context):
+    """A new tab (a new session of the app) in the shared browser profile, closed after the test."""
+    from tests.browser_support import watch_runs
+
+    tab = watch_runs(shared_browser_context.new_page())
+    yield tab
+    tab.close()

@@ -32,7 +32,7 @@ import pytest
 from tests.paths import ROOT
 
 KINDS = ("browser", "apptest", "network", "tool")
-BROWSER_FIXTURES = frozenset({"browser", "page", "new_tab", "app_url"})
+BROWSER_FIXTURES = frozenset({"browser", "page", "new_tab", "shared_browser_context", "app_url"})
 TEST_SIDE = (ROOT / "tests", ROOT / "scripts")  # helpers followed for apptest and tool
 PROJECT = (*TEST_SIDE, ROOT / "deeplab_core", ROOT / "lessons")  # followed for network
 _PROJECT_PACKAGES = frozenset(root.name for root in PROJECT)

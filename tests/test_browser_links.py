@@ -91,8 +91,8 @@ def actions(lang: str) -> dict[str, list[tuple]]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("slug", list(actions("en")))
-def test_a_copied_link_opens_the_same_view_in_a_new_browser(new_tab, app_url, slug, lang):
-    page = new_tab()  # the teacher's browser
+def test_a_copied_link_opens_the_same_view_in_a_new_browser(page, new_tab, app_url, slug, lang):
+    # the teacher's tab
     page.goto(url_of(app_url, slug, f"?lang={lang}"))
     wait_for_app(page)
     steps = actions(lang)[slug]
@@ -107,9 +107,9 @@ def test_a_copied_link_opens_the_same_view_in_a_new_browser(new_tab, app_url, sl
     assert copied.startswith(url_of(app_url, slug).rstrip("/")) and f"lang={lang}" in copied
     for _, key, _ in steps:
         assert (f"{key}=" in copied) == (key not in IN_FRAGMENTS), (key, copied)
-    page.context.close()
+    page.close()
 
-    page = new_tab()  # the student's: a new session
+    page = new_tab()  # the student's: a new browser, and a new session
     page.goto(link)
     wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0
@@ -147,8 +147,7 @@ def test_a_lesson_keeps_its_state_when_the_student_comes_back(page, app_url):
     assert "d=5" in sidebar_link(page) and "d=5" in page.url
 
 
-def test_switching_language_carries_the_choices_into_the_link(new_tab, app_url):
-    page = new_tab()
+def test_switching_language_carries_the_choices_into_the_link(page, new_tab, app_url):
     page.goto(url_of(app_url, "receptive_field", "?lang=en"))
     wait_for_app(page)
     pick(page, "preset", text("receptive_field.presets.gridding", "en"))
@@ -158,8 +157,8 @@ def test_switching_language_carries_the_choices_into_the_link(new_tab, app_url):
     assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")
     link = sidebar_link(page)
     assert "preset=" in link and "lang=zh" in link
-    page.context.close()
-    page = new_tab()
+    page.close()
+    page = new_tab()  # a new browser
     page.goto(link)
     wait_for_app(page)
     assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")

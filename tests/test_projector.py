@@ -126,10 +126,10 @@ def test_a_link_turns_projector_mode_on():
 @pytest.mark.parametrize("projector", [False, True], ids=["normal", "projector"])
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 720)], ids=["1024x768", "1280x720"])
-def test_no_derivation_is_clipped(new_tab, app_url, size, lang, projector):
+def test_no_derivation_is_clipped(page, app_url, size, lang, projector):
     from tests.browser_support import wait_for_app
 
-    page = new_tab(viewport={"width": size[0], "height": size[1]})
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(f"{app_url}/formula?lang={lang}&i=32&k=7&d=8&s=4&p=16" + ("&projector=true" if projector else ""))
     wait_for_app(page)
     assert page.locator("[data-testid=stSidebar]").is_visible()  # the sidebar is open, as in the report

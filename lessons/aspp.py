@@ -69,21 +69,22 @@ def code() -> None:
         )
     size = int_slider("size", "aspp.code_size", 5, 65, 33, help_key="aspp.code_size_help")
     seed, bn = _run_both(size)
-    rows = []
-    for run in (seed, bn):
-        rows.append(
-            {
-                t("aspp.col.module"): t(f"aspp.module_name.{run.name}"),
-                t("aspp.col.input"): f"(1, {SEED_CHANNELS}, {size}, {size})",
-                t("aspp.col.branches"): " · ".join(
-                    f"{t(f'aspp.kind.{kind}')} {shape}" for kind, shape in run.concatenated
-                ),
-                t("aspp.col.output"): str(run.output_shape),
-                t("aspp.col.params"): f"{run.parameters:,}",
-                t("aspp.col.bn"): run.batch_norms,
-            }
-        )
-    st.table(rows)  # a table wraps its long shape lists; a data frame cut them ("batc…")
+    columns = {
+        run.name: {
+            t("aspp.col.input"): f"(1, {SEED_CHANNELS}, {size}, {size})",
+            t("aspp.col.branches"): " · ".join(f"{t(f'aspp.kind.{kind}')} {shape}" for kind, shape in run.concatenated),
+            t("aspp.col.output"): str(run.output_shape),
+            t("aspp.col.params"): f"{run.parameters:,}",
+            t("aspp.col.bn"): str(run.batch_norms),
+        }
+        for run in (seed, bn)
+    }
+    properties = list(columns[seed.name])
+    rows = [
+        {t("aspp.col.module"): p, **{t(f"aspp.module_name.{n}"): values[p] for n, values in columns.items()}}
+        for p in properties
+    ]
+    st.table(rows, hide_index=True)  # one column per module: it wraps its long shape lists, and fits a phone
     st.caption(t("aspp.code_caption"))
 
 

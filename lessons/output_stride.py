@@ -79,7 +79,8 @@ def stages(name: str) -> None:
 
 def photo(chosen: ModelChoice | None) -> None:
     section(LESSON, "photo")
-    if chosen is None:
+    if chosen is None:  # no weights yet: say what is missing and where the choice is, not a silent gap
+        st.info(t("output_stride.photo_needs_weights"), icon=":material/arrow_upward:")
         return
     picked = pick_photo("os", LESSON)
     if picked is None:

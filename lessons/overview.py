@@ -7,7 +7,7 @@ from deeplab_core.figures.overview import DESIGNS, design_figure, resolution_fig
 from deeplab_core.maths.resolution import object_cells, stage_sizes
 from lessons import available_lessons
 from lessons.parts.quiz import quiz
-from lessons.parts.ui import chart, header, language, nav_title, section, show_source, t, what_to_notice
+from lessons.parts.ui import chart, header, language, nav_title, projector, section, show_source, t, what_to_notice
 from lessons.parts.widgets import int_slider, toggle
 
 LESSON = "overview"
@@ -41,18 +41,17 @@ def scale_problem(size: int) -> None:
         if width <= size
     ]
     st.caption(t("overview.objects_caption", size=size))
-    st.dataframe(
-        rows,
-        hide_index=True,
-        column_config={name: st.column_config.NumberColumn(format="%.1f") for name in columns.values()},
-    )
+    shown = [{name: f"{v:.1f}" if name in columns.values() else str(v) for name, v in row.items()} for row in rows]
+    st.table(shown, hide_index=True)  # four short columns: the whole table fits a phone, nothing to scroll
 
 
 def designs() -> None:
     st.header(t("overview.designs_heading"))
     section(LESSON, "designs")
-    for pair in (DESIGNS[:2], DESIGNS[2:]):
-        for col, design in zip(st.columns(2, gap="large"), pair, strict=True):
+    per_row = 1 if projector() else 2  # a projected schematic gets the page's width: its labels at 16 px fit
+    for start in range(0, len(DESIGNS), per_row):
+        row = DESIGNS[start : start + per_row]
+        for col, design in zip(st.columns(per_row, gap="large"), row, strict=True):
             with col:
                 st.markdown(f"#### {t(f'overview.design.{design}')}")
                 chart(design_figure(design, language()), key=f"overview_design_{design}", config={"staticPlot": True})
@@ -65,7 +64,7 @@ def course_map() -> None:
     for lesson in available_lessons():
         if lesson.slug == LESSON:
             continue
-        cols = st.columns([2, 5], vertical_alignment="center")
+        cols = st.columns([3, 5], vertical_alignment="center")
         cols[0].page_link(str(lesson.path), label=nav_title(lesson.slug), icon=lesson.icon)  # the sidebar's name: fits
         cols[1].markdown(t(f"overview.map.{lesson.slug}"))
 

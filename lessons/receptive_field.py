@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from deeplab_core.errors import LabError
-from deeplab_core.figures.effective_rf import erf_figure
+from deeplab_core.figures.effective_rf import erf_figure, erf_profile_figure
 from deeplab_core.figures.receptive_field import (
     MAX_ANIMATION_SIZE,
     SAMPLES,
     coverage_figure,
     growth_animation,
     growth_chart,
+    growth_legend,
 )
 from deeplab_core.figures.rf_on_photo import data_uri, photo_figure
 from deeplab_core.maths.effective_rf import MAX_ERF_SIZE, effective_receptive_field, erf_stats
@@ -69,7 +70,7 @@ def _coverage(layers: Stack, lang: str):
 def _erf(layers: Stack, lang: str):
     erfs = {w: effective_receptive_field(layers, weights=w) for w in ("uniform", "random")}
     stats = {w: erf_stats(e) for w, e in erfs.items()}
-    return erf_figure(erfs, stats, lang), stats
+    return erf_figure(erfs, stats, lang), erf_profile_figure(erfs, stats, lang), stats
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -134,11 +135,11 @@ def records_table(layers: Stack, shape: tuple[int, int]) -> None:
                 "k'": r.layer.effective_kernel_size,
                 t("receptive_field.col.size"): r.size,
                 t("receptive_field.col.jump"): r.jump,
-                t("receptive_field.col.start"): r.start,
+                t("receptive_field.col.start"): f"{r.start:g}",
                 t("receptive_field.col.output"): f"{h}×{w}",
             }
         )
-    st.dataframe(rows, hide_index=True)
+    st.table(rows, hide_index=True)  # wraps its headers: every column in sight, on a phone too
 
 
 def gridding(layers: Stack) -> None:
@@ -177,13 +178,14 @@ def effective(layers: Stack) -> None:
     if size > MAX_ERF_SIZE:
         st.caption(t("receptive_field.erf_too_large", size=size, most=MAX_ERF_SIZE))
         return
-    fig, stats = _erf(layers, st.session_state.lang)
-    chart(fig, key="rf_erf")
-    st.dataframe(
+    maps, profile, stats = _erf(layers, st.session_state.lang)
+    chart(maps, key="rf_erf")
+    chart(profile, key="rf_erf_profile")
+    st.table(
         [
             {
                 t("receptive_field.erf_col.weights"): t(f"receptive_field.fig.series_{name}"),
-                t("receptive_field.erf_col.sigma"): round(s.sigma, 2),
+                t("receptive_field.erf_col.sigma"): f"{s.sigma:.2f}",
                 t("receptive_field.erf_col.side_95"): f"{s.side_95} × {s.side_95}",
                 t("receptive_field.erf_col.fraction"): f"{s.fraction_95:.0%}",
             }
@@ -235,6 +237,7 @@ if stack is not None and check(stack, photo_shape):
         st.caption(t("receptive_field.animation_too_large", size=final.size, most=MAX_ANIMATION_SIZE))
     else:
         chart(_animation(stack, st.session_state.lang), key="rf_animation")
+        st.markdown(growth_legend(st.session_state.lang), unsafe_allow_html=True)  # the exported GIF's own legend
         export_growth(stack)
     st.subheader(t("receptive_field.growth_heading"))
     log_scale = toggle("rf_log", "receptive_field.log_scale", default=True)  # "log" is the overview's switch

@@ -22,6 +22,7 @@ from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig,
 from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
 from deeplab_core.serving.lab_jobs import PER_SESSION, UNFINISHED, JobView, registry
 from deeplab_core.serving.queue import SERVER_QUEUE
+from lessons.parts.quiz import quiz
 from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
 from lessons.parts.widgets import int_slider, multiselect
 
@@ -38,21 +39,20 @@ def _shown_scenes():
 
 
 @st.cache_data(show_spinner=False)
-def _variant_rows(lang: str) -> pd.DataFrame:
-    rows = []
+def _variant_tables(lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What each variant changes, and what was measured on its module: two tables of text cells, narrow enough
+    for a phone, so st.table wraps the long "what changes" instead of cutting it and every column is in sight."""
+    changes, measured = [], []
     for key in KEYS:
         info = describe(key)
         g = info.geometry
         rf = t("train.rf_global", rf=g.receptive_field) if g.global_context else f"{g.receptive_field}"
-        rows.append({
-            t("train.col.variant"): variant_name(key, lang),
-            t("train.col.what"): t(f"train.variant_long.{key}"),
-            t("train.col.parameters"): f"{info.parameters:,}",
-            t("train.col.os"): g.output_stride,
-            t("train.col.rf"): rf,
-            t("train.col.holes"): g.holes,
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+        name = {t("train.col.variant"): variant_name(key, lang)}
+        changes.append({**name, t("train.col.what"): t(f"train.variant_long.{key}")})
+        measured.append({**name, t("train.col.os"): str(g.output_stride), t("train.col.rf"): rf,
+                         t("train.col.holes"): str(g.holes),
+                         t("train.col.parameters"): f"{info.parameters:,}"})  # fmt: skip
+    return pd.DataFrame(changes), pd.DataFrame(measured)
 
 
 @st.cache_data(show_spinner=False)
@@ -70,12 +70,14 @@ def predictions_of(runs: list[RunResult]) -> dict[str, list]:
 
 
 def verdict_lines(runs: list[RunResult]) -> list[str]:
-    """The page's conclusions, computed from the results: who beats whom by more than the seed spread."""
+    """The page's conclusions, computed from the results: who beats whom by more than the seed spread. A margin
+    is a distance (the sentence says which way) except with one seed, where its sign is all there is."""
     lines = []
     for score, v in answers(runs):
         name = "mIoU" if score == "miou" else t(f"train.class.{score}")
+        margin = 100 * v.margin if v.outcome == "one_seed" else abs(100 * v.margin)
         lines.append(t(f"train.verdict.{v.outcome}", x=variant_name(v.better, language()),
-                       y=variant_name(v.worse, language()), score=name, margin=100 * v.margin,
+                       y=variant_name(v.worse, language()), score=name, margin=margin,
                        noise=100 * v.noise if v.noise == v.noise else 0.0))  # fmt: skip
     return lines
 
@@ -91,7 +93,7 @@ def results_view(runs: list[RunResult], key: str) -> None:
         rows.append({t("train.col.variant"): variant_name(v, lang), "mIoU (%)": f"{100 * s.mean:.1f}",
                      t("train.col.spread"): spread, t("train.col.seeds"): len(s.seeds),
                      t("train.col.seconds"): f"{s.seconds:.1f}"})  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.table(pd.DataFrame(rows).astype(str), hide_index=True)  # a table that wraps: every column in sight
     for line in verdict_lines(runs):
         st.markdown(f"- {line}")
     classes = {v: per_class(runs, v) for v in variants}  # mean and spread of every class's IoU
@@ -233,9 +235,11 @@ scene_images, scene_labels = _shown_scenes()
 chart(scenes_figure(scene_images, scene_labels, language()), "train_scenes")
 st.markdown(legend_markdown(language()), unsafe_allow_html=True)
 section(LESSON, "variants", **_values("variants"))
-st.dataframe(_variant_rows(language()), hide_index=True)
+for table in _variant_tables(language()):
+    st.table(table, hide_index=True)
 shipped_results()
 gridding()
 live()
+quiz(LESSON)
 what_to_notice(LESSON)
 show_source(train, geometry, summarise)

@@ -19,3 +19,28 @@ def open_page(
     at.switch_page(f"lessons/{slug}.py")  # before the first run: the page the link names
     at.run()
     return at
+
+
+def _in_order(node):
+    """Every element under `node`, in the order the page shows them."""
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "children", None) is not None and child.type != "plotly_chart":
+            yield from _in_order(child)
+        else:
+            yield child
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """Each chart's title as the page prints it: lessons.parts.ui.chart writes a figure's title in bold just above
+    it (a plotly title does not wrap on a phone); a figure that keeps its own title (an animation) gives that."""
+    import json
+    import re
+
+    titles, before = [], None
+    for element in _in_order(at.main):
+        if element.type == "plotly_chart":
+            shown = re.fullmatch(r"(?::red\[)?\*\*(.+)\*\*\]?", getattr(before, "value", "") or "")
+            own = json.loads(element.proto.spec)["layout"].get("title", {}).get("text")
+            titles.append(shown.group(1).replace("\\*", "*") if shown else own)
+        before = element
+    return titles

@@ -1,9 +1,11 @@
-"""Animations for slides: the exported frames are the page's frames (same count, same cells, same titles), the
-GIF decodes to them, and Chinese falls back to English, clearly, without a CJK font."""
+"""Animations for slides: the exported frames are the page's frames (same count, same cells, same titles) and state
+the settings they show (k, d, s, p, input size), the GIF decodes to them, and Chinese falls back to English, clearly,
+without a CJK font."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ from deeplab_core.figures.receptive_field import growth_animation
 from deeplab_core.figures.style import GRID_BACKGROUND, HOLE_COLOUR
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.maths.dilation import ConvGeometry
-from deeplab_core.maths.receptive_field import same_conv
+from deeplab_core.maths.receptive_field import receptive_field, same_conv
 from tests.apptest_support import open_page
 
 GEOMETRIES = (
@@ -71,7 +73,7 @@ def test_growth_frames_are_the_pages_frames(stack, lang):
     frames = growth_frames(stack, lang)
     assert len(frames.frames) == len(page["frames"]) == len(stack)
     for frame, shown in zip(frames.frames, page["frames"], strict=True):
-        assert frame.caption == shown["layout"]["title"]["text"]
+        assert same_words(frame.caption, shown["layout"]["title"]["text"])  # the page breaks the line
         counts, holes, taps = shown["data"]
         marks = sorted(frame.panels[0].marks)
         assert marks == sorted(zip(taps["y"], taps["x"], strict=True))
@@ -83,6 +85,34 @@ def test_growth_frames_are_the_pages_frames(stack, lang):
         assert np.array_equal(~reached & ~hole, blank)
     side = 1 + sum(2 * layer.dilation for layer in stack)  # 3×3 convolutions at stride 1: each adds 2d
     assert f"{side}×{side}" in frames.frames[-1].caption
+
+
+def same_words(caption: str, title: str) -> bool:
+    """A frame's caption and the page's title of the same frame: the same text, up to where the line breaks."""
+    return caption.replace(" ", "") == title.replace("<br>", "").replace(" ", "")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("geom", GEOMETRIES[:2], ids=str)
+def test_formula_frames_state_their_settings(geom, lang):
+    frames = formula_frames(geom, lang)
+    values = dict(i=geom.input_size, k=geom.kernel_size, d=geom.dilation, s=geom.stride, p=geom.padding)
+    values |= {"k'": geom.effective_kernel_size, "o": geom.output_size}
+    for name, value in values.items():
+        assert f"{name} = {value}" in frames.params, (name, frames.params)
+    bare = replace(frames, params="")
+    assert render(frames, 0).height > render(bare, 0).height  # drawn in every frame
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_growth_frames_state_every_layer(lang):
+    stack = STACKS[1]
+    frames = growth_frames(stack, lang)
+    for layer in stack:
+        assert f"({layer.kernel_size}, {layer.dilation}, {layer.stride}, {layer.padding})" in frames.params
+    size = receptive_field(stack)[-1].size
+    assert f"{size}×{size}" in frames.params
+    assert render(frames, 0).height > render(replace(frames, params=""), 0).height
 
 
 @pytest.mark.parametrize("geom", GEOMETRIES[:2], ids=str)
@@ -113,7 +143,9 @@ def test_without_a_cjk_font_frames_fall_back_to_english(monkeypatch):
     try:
         frames = growth_frames(STACKS[1], "zh")
         assert frames.lang == "en"
-        assert frames.frames[0].caption == growth_animation(STACKS[1], "en")["frames"][0]["layout"]["title"]["text"]
+        assert same_words(
+            frames.frames[0].caption, growth_animation(STACKS[1], "en")["frames"][0]["layout"]["title"]["text"]
+        )
         assert render(frames, 0).width == export.WIDTH
         assert formula_frames(GEOMETRIES[0], "en").lang == "en"
     finally:

@@ -33,9 +33,10 @@ def test_muting_a_branch_changes_the_counts_and_muting_none_changes_nothing(rand
 def test_code_runs_both_modules_at_the_chosen_size(random_weights):
     at = open_page("aspp", "en")
     at.slider(key="size").set_value(9).run()
-    table = at.table[0].value
-    assert list(table[text("aspp.col.output", "en")]) == ["(1, 256, 9, 9)"] * 2
-    assert list(table[text("aspp.col.bn", "en")]) == [0, 6]
+    table = at.table[0].value.set_index(text("aspp.col.module", "en"))  # one column per module
+    modules = [text(f"aspp.module_name.{name}", "en") for name in ("seed", "deeplabv3")]
+    assert list(table.loc[text("aspp.col.output", "en"), modules]) == ["(1, 256, 9, 9)"] * 2
+    assert list(table.loc[text("aspp.col.bn", "en"), modules]) == ["0", "6"]
 
 
 def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_without_weights):

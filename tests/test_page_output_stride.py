@@ -43,11 +43,15 @@ def test_photo_at_two_output_strides_gives_label_maps(random_weights, lang):
     assert len(at.get("plotly_chart")) >= 4  # stage sizes, label maps, costs, receptive field
 
 
-def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_without_weights):
-    at = open_page("output_stride", "en")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_missing_pretrained_weights_are_explained_and_untrained_offered(offline_without_weights, lang):
+    at = open_page("output_stride", lang)
     assert not at.exception
     assert "python -m deeplab_core.weights download resnet50" in at.warning[0].value
     assert "os_photo_run" not in [b.key for b in at.button]  # no photo run without a model
+    # the photo section says what is missing and what to do, instead of ending after its prose
+    assert text("output_stride.photo_needs_weights", lang) in [i.value for i in at.info]
     at.toggle(key="untrained").set_value(True).run()
     assert not at.exception
-    assert any(i.value == text("output_stride.weights.untrained_note", "en") for i in at.info)
+    assert any(i.value == text("output_stride.weights.untrained_note", lang) for i in at.info)
+    assert text("output_stride.photo_needs_weights", lang) not in [i.value for i in at.info]

@@ -14,7 +14,7 @@ from PIL import Image
 from deeplab_core.config import CPU_JOB_GMACS
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.nets.field_box import logit_field, wiring
-from tests.apptest_support import open_page
+from tests.apptest_support import chart_titles, open_page
 
 SLUG = "pixel_field"
 
@@ -24,7 +24,7 @@ def layouts(at) -> list[dict]:
 
 
 def titles(at) -> list[str]:
-    return [layout["title"]["text"] for layout in layouts(at)]
+    return chart_titles(at)
 
 
 def field_title(at, lang: str) -> str:
@@ -63,8 +63,7 @@ def test_sliders_and_a_link_choose_the_pixel(random_weights, lang):
     at.slider(key="pf_col").set_value(300).run()
     assert not at.exception
     assert "(7, 300)" in field_title(at, lang)
-    pick = layouts(at)[0]
-    assert pick["title"]["text"] == text("pixel_field.fig.pick_title", lang)
+    assert titles(at)[0] == text("pixel_field.fig.pick_title", lang)
     assert "pf_row=7" in at.sidebar.code[0].value and "pf_col=300" in at.sidebar.code[0].value
     linked = open_page(SLUG, lang, params={"pf_row": "40", "pf_col": "11"})  # a link restores the pixel
     assert "(40, 11)" in field_title(linked, lang)

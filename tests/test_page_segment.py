@@ -1,7 +1,6 @@
 """The segment lesson in AppTest: a sample and an upload segmented in both languages, a bad upload, offline."""
 
 import io
-import json
 import urllib.error
 import urllib.request
 
@@ -11,11 +10,7 @@ import torch
 from PIL import Image
 
 from deeplab_core.i18n import text
-from tests.apptest_support import open_page
-
-
-def chart_titles(at) -> list[str]:
-    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+from tests.apptest_support import chart_titles, open_page
 
 
 def png(width: int = 96, height: int = 72) -> bytes:

@@ -37,8 +37,9 @@ def test_shipped_results_then_a_tiny_live_run(lang):
     for score, v in results.answers(list(shipped.runs)):  # every verdict, computed from the file, is on the page
         x, y = (text(f"train.variant_short.{k}", lang) for k in (v.better, v.worse))
         name = "mIoU" if score == "miou" else text(f"train.class.{score}", lang)
-        line = text(f"train.verdict.{v.outcome}", lang, x=x, y=y, score=name, margin=100 * v.margin,
+        line = text(f"train.verdict.{v.outcome}", lang, x=x, y=y, score=name, margin=abs(100 * v.margin),
                     noise=100 * v.noise)  # fmt: skip
+        assert "-" not in line.split(name)[-1]  # a distance, never "falls behind by -1.3"
         assert f"- {line}" in shown
     seed = 11 + LANGUAGES.index(lang)  # a seed nobody else trains here, so the run is really live
     keys = [("a", seed, 2), ("b", seed, 2)]

@@ -13,17 +13,12 @@ from deeplab_core.maths.effective_rf import ERFStats
 
 
 def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: str) -> go.Figure:
-    """Each measured ERF inside its theoretical square, then their profiles against Gaussians of the same sigma."""
+    """Each measured ERF inside its theoretical square (red) and the square holding 95 % of it (white dashes)."""
     names = list(erfs)
     size = next(iter(erfs.values())).shape[0]
     margin = max(2, size // 8)
     titles = [text(f"receptive_field.fig.erf_{n}", lang, sigma=f"{stats[n].sigma:.1f}") for n in names]
-    fig = make_subplots(
-        rows=1,
-        cols=len(names) + 1,
-        subplot_titles=[*titles, text("receptive_field.fig.profile", lang)],
-        horizontal_spacing=0.06,
-    )
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=titles, horizontal_spacing=0.06)
     square = dict(
         type="rect",
         x0=margin - 0.5,
@@ -32,9 +27,7 @@ def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: st
         y1=margin + size - 0.5,
         line=dict(color=HOLE_COLOUR, width=2),
     )
-    coords = np.arange(size) - (size - 1) / 2
-    colours = (BLUE, TEAL)
-    for col, (name, colour) in enumerate(zip(names, colours[: len(names)], strict=True), start=1):
+    for col, name in enumerate(names, start=1):
         canvas = np.pad(erfs[name] / erfs[name].max(), margin)  # (R + 2m, R + 2m)
         fig.add_trace(
             go.Heatmap(z=canvas, colorscale="Viridis", showscale=False, hovertemplate="%{z:.3f}<extra></extra>"),
@@ -56,28 +49,35 @@ def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: st
             row=1,
             col=col,
         )
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", showticklabels=False, row=1, col=col)
-        fig.update_xaxes(showticklabels=False, showgrid=False, row=1, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", showticklabels=False, ticks="", row=1, col=col)
+        fig.update_xaxes(showticklabels=False, showgrid=False, ticks="", row=1, col=col)
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=60, b=10))  # two-line titles
+    return fig
+
+
+def erf_profile_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: str) -> go.Figure:
+    """The ERFs' profiles across the window (summed over rows) against Gaussians of the same sigma; a chart of
+    its own, so on a phone it has the page's width and its legend a row above it."""
+    size = next(iter(erfs.values())).shape[0]
+    coords = np.arange(size) - (size - 1) / 2
+    fig = go.Figure()
+    for name, colour in zip(erfs, (BLUE, TEAL), strict=False):
         profile = erfs[name].sum(0)
         sigma = stats[name].sigma
-        gauss = np.exp(-(coords**2) / (2 * sigma**2))
         label = text(f"receptive_field.fig.series_{name}", lang)
-        fig.add_trace(
-            go.Scatter(x=coords, y=profile / profile.max(), mode="lines", name=label, line=dict(color=colour)),
-            row=1,
-            col=len(names) + 1,
+        fig.add_scatter(x=coords, y=profile / profile.max(), mode="lines", name=label, line=dict(color=colour))
+        fig.add_scatter(
+            x=coords,
+            y=np.exp(-(coords**2) / (2 * sigma**2)),
+            mode="lines",
+            line=dict(color=colour, dash="dot"),
+            name=text("receptive_field.fig.gaussian", lang, name=label),
         )
-        fig.add_trace(
-            go.Scatter(
-                x=coords,
-                y=gauss,
-                mode="lines",
-                line=dict(color=colour, dash="dot"),
-                name=text("receptive_field.fig.gaussian", lang, name=label),
-            ),
-            row=1,
-            col=len(names) + 1,
-        )
-    fig.update_xaxes(title_text=text("receptive_field.fig.offset", lang), row=1, col=len(names) + 1)
-    fig.update_layout(height=400, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
+    fig.update_xaxes(title_text=text("receptive_field.fig.offset", lang))
+    fig.update_layout(
+        title=text("receptive_field.fig.profile", lang),
+        height=380,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
+    )
     return fig

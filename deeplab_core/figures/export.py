@@ -64,6 +64,7 @@ class Frames:
     frames: tuple[Frame, ...]
     legend: tuple[tuple[str, str], ...]  # (colour, name)
     lang: str  # the language the text is in: "en" when Chinese was asked for but no CJK font exists
+    params: str = ""  # under every frame: the settings it was drawn with (a slide must say what it shows)
 
 
 def cjk_font() -> Path | None:
@@ -101,7 +102,9 @@ def formula_frames(geom: ConvGeometry, lang: str) -> Frames:
         )
         frames.append(Frame(f"{text('formula.fig.position', lang)}({r},{c})", panels))
     names = [text(f"formula.fig.{k}", lang) for k in ("input", "padding", "hole", "tap", "tap_on_padding")]
-    return Frames(tuple(frames), tuple(zip(CELL_COLOURS, names, strict=True)), lang)
+    params = text("export.params.formula", lang, i=geom.input_size, k=geom.kernel_size, d=geom.dilation,
+                  s=geom.stride, p=geom.padding, k_eff=geom.effective_kernel_size, o=o)  # fmt: skip
+    return Frames(tuple(frames), tuple(zip(CELL_COLOURS, names, strict=True)), lang, params)
 
 
 def growth_taps(layers: Sequence[ConvLayer], depth: int) -> np.ndarray:
@@ -138,7 +141,8 @@ def growth_frames(layers: Sequence[ConvLayer], lang: str) -> Frames:
         frames.append(Frame(title, (Panel("", image, marks),)))
     names = [text(f"export.legend.{k}", lang) for k in ("paths", "hole", "taps")]
     legend = tuple(zip((COUNT_HIGH, HOLE_COLOUR, TAP_MARK), names, strict=True))
-    return Frames(tuple(frames), legend, lang)
+    stack = ", ".join(f"({la.kernel_size}, {la.dilation}, {la.stride}, {la.padding})" for la in layers)
+    return Frames(tuple(frames), legend, lang, text("export.params.growth", lang, layers=stack, size=size))
 
 
 def _wrapped(draw: ImageDraw.ImageDraw, words: str, font, width: int) -> list[str]:
@@ -185,12 +189,14 @@ def _legend_layout(draw: ImageDraw.ImageDraw, legend: Sequence[tuple[str, str]],
 
 
 def render(frames: Frames, index: int) -> Image.Image:
-    """Frame `index` as an RGB image: panel titles, the panels side by side, the caption and the legend."""
+    """Frame `index` as an RGB image: panel titles, the panels side by side, the caption, the settings the frames
+    were drawn with, and the legend."""
     frame, font, line = frames.frames[index], _font(FONT_SIZE), FONT_SIZE + 8
     sides = (PANEL, WIDTH - PANEL - 3 * MARGIN) if len(frame.panels) == 2 else (WIDTH - 2 * MARGIN,)
     images = [_panel_image(p, s) for p, s in zip(frame.panels, sides, strict=True)]
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     caption = _wrapped(probe, frame.caption, font, WIDTH - 2 * MARGIN)
+    caption += _wrapped(probe, frames.params, font, WIDTH - 2 * MARGIN) if frames.params else []
     spots = _legend_layout(probe, frames.legend, font)
     top = MARGIN + (line if any(p.title for p in frame.panels) else 0)
     below = top + max(i.height for i in images) + MARGIN

@@ -206,7 +206,7 @@ def footprint_figure(feature_size: int, rate: int, row: int, col: int, validity:
         height=460,
         margin=dict(l=10, r=10, t=50, b=10),
         shapes=shapes,
-        legend=dict(orientation="h", yanchor="top", y=-0.1, x=0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),  # above: below, it covered the ticks
         **square_axes([lo - view, hi + view], [hi + view, lo - view], ticks=True),
     )
     return go.Figure(data=data, layout=layout)

@@ -21,16 +21,19 @@ def stage_size_figure(shapes: Mapping[int, Sequence[StageShape]], input_size: in
             x=[s.name for s in stages],
             y=[s.height for s in stages],
             text=[s.height for s in stages],
+            constraintext="both",  # a value wider than its bar is not drawn (on a phone): hover shows it
             name=text("output_stride.fig.os", lang, os=output_stride),
             marker_color=OS_COLOURS.get(output_stride),
         )
     fig.update_layout(
         barmode="group",
+        bargroupgap=0.12,  # a gap between neighbouring values
+        uniformtext=dict(minsize=10, mode="hide"),
         height=360,
         margin=dict(t=50, b=40),
         title=text("output_stride.fig.stage_title", lang, size=input_size),
         yaxis_title=text("output_stride.fig.side", lang),
-        legend=dict(orientation="h", y=-0.2),
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
     )
     return fig
 
@@ -42,20 +45,23 @@ def label_maps_figure(
     titles = [text("output_stride.fig.photo", lang)] + [
         text("output_stride.fig.labels_at", lang, os=os_, h=grid[0], w=grid[1]) for os_, grid, _ in maps
     ]
-    fig = make_subplots(rows=1, cols=len(maps) + 1, subplot_titles=titles, horizontal_spacing=0.02)
-    fig.add_trace(go.Image(z=photo, hoverinfo="skip"), row=1, col=1)
-    for col, (_os, _grid, labels) in enumerate(maps, start=2):
-        fig.add_trace(go.Image(z=label_image(labels), hoverinfo="skip"), row=1, col=col)
+    rows = -(-len(titles) // 2)  # two per row: four side by side are too small on a phone
+    fig = make_subplots(rows=rows, cols=2, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.08)
+    for i, image in enumerate([photo, *(label_image(labels) for _os, _grid, labels in maps)]):
+        fig.add_trace(go.Image(z=image, hoverinfo="skip"), row=i // 2 + 1, col=i % 2 + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(height=330, margin=dict(t=40, b=0, l=0, r=0))
+    fig.update_layout(height=60 + 300 * rows, margin=dict(t=40, b=0, l=0, r=0))
     return fig
 
 
 def cost_figure(costs: Mapping[str, Sequence[Cost]], lang: str) -> go.Figure:
     """GMACs and activation memory (MiB) per output stride, one bar group per backbone."""
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=(text("output_stride.fig.macs", lang), text("output_stride.fig.memory", lang))
+    fig = make_subplots(  # one above the other: side by side, the two titles collide on a phone
+        rows=2,
+        cols=1,
+        subplot_titles=(text("output_stride.fig.macs", lang), text("output_stride.fig.memory", lang)),
+        vertical_spacing=0.18,
     )
     for name, rows in costs.items():
         x = [text("output_stride.fig.os", lang, os=c.output_stride) for c in rows]
@@ -78,10 +84,12 @@ def cost_figure(costs: Mapping[str, Sequence[Cost]], lang: str) -> go.Figure:
             legendgroup=name,
             showlegend=False,
             texttemplate="%{y:.0f}",
-            row=1,
-            col=2,
+            row=2,
+            col=1,
         )
-    fig.update_layout(barmode="group", height=340, margin=dict(t=50, b=30), legend=dict(orientation="h", y=-0.15))
+    fig.update_layout(
+        barmode="group", height=560, margin=dict(t=80, b=30), legend=dict(orientation="h", x=0, y=1.1, yanchor="bottom")
+    )
     return fig
 
 
@@ -119,6 +127,6 @@ def rf_growth_figure(curves: Mapping[str, Sequence[tuple[str, int]]], input_size
         title=text("output_stride.fig.rf_title", lang),
         xaxis_title=text("output_stride.fig.layer", lang),
         yaxis_title=text("output_stride.fig.rf_size", lang),
-        legend=dict(orientation="h", y=-0.25),
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
     )
     return fig

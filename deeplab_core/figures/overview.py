@@ -43,11 +43,14 @@ def resolution_figure(input_size: int, lang: str, *, log_y: bool = False) -> go.
             text=[input_size] + [s.size for s in sizes],
             textposition="outside",
             cliponaxis=False,
+            constraintext="both",  # a value wider than its bar is not drawn (on a phone): hover shows it
             customdata=[[1, 1]] + [[s.stride, s.rate] for s in sizes],
             hovertemplate=text("overview.fig.hover_stage", lang) + "<extra></extra>",
         )
     fig.update_layout(
         barmode="group",
+        bargroupgap=0.12,  # a gap between neighbouring values: "65 65", not "6565"
+        uniformtext=dict(minsize=10, mode="hide"),
         height=420,
         margin=dict(l=10, r=10, t=60, b=10),
         title=text("overview.fig.resolution_title", lang, size=input_size),
@@ -77,8 +80,10 @@ def _box(fig: go.Figure, x: float, y: float, w: float, h: float, colour: str, la
     box(fig, x, y, w, h, label, fill=colour)
 
 
-def _label(fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, colour: str = INK) -> None:
-    fig.add_annotation(x=x, y=y, text=label, showarrow=False, font=dict(size=size, color=colour))
+def _label(
+    fig: go.Figure, x: float, y: float, label: str, *, size: int = 12, colour: str = INK, anchor: str = "center"
+) -> None:
+    fig.add_annotation(x=x, y=y, text=label, showarrow=False, xanchor=anchor, font=dict(size=size, color=colour))
 
 
 def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) -> list[float]:
@@ -93,24 +98,21 @@ def _feature_maps(fig: go.Figure, xs: list[float], sides: list[int], lang: str) 
 
 
 def _image_pyramid(fig: go.Figure, lang: str) -> None:
+    """Three scaled copies, one shared network, merged. The scale is written beside each copy, not inside it:
+    the smallest copy is too small to hold it on a phone."""
     for y, scale in zip((5.0, 3.0, 1.0), (1.0, 0.75, 0.5), strict=True):
-        _box(fig, 1.0, y, 1.6 * scale, 1.6 * scale, _IMAGE, f"×{scale:g}")
-        arrow(fig, 1.0 + 0.8 * scale, y, 3.2, y)
-        _box(fig, 4.6, y, 2.8, 1.0, _NETWORK, text("overview.fig.dcnn", lang))
-        _box(fig, 6.9, y, 0.3, 1.2 * scale, _FEATURE)
-        arrow(fig, 7.1, y, 8.2, 3.0 + (y - 3.0) * 0.3)
-    _label(fig, 4.6, 4.0, text("overview.fig.shared", lang), size=10, colour=NOTE)
-    _label(fig, 4.6, 2.0, text("overview.fig.shared", lang), size=10, colour=NOTE)
-    _box(fig, 9.0, 3.0, 1.6, 2.2, _MERGE, text("overview.fig.merge", lang))
-    arrow(fig, 9.8, 3.0, 10.3, 3.0)
-    fig.add_annotation(
-        x=10.35,
-        y=3.0,
-        text=text("overview.fig.prediction", lang),
-        showarrow=False,
-        xanchor="left",
-        font=dict(size=11, color=INK),
-    )
+        side = 1.5 * scale
+        _box(fig, 1.55, y, side, side, _IMAGE)
+        _label(fig, 1.55 - side / 2 - 0.1, y, f"×{scale:g}", size=11, anchor="right")
+        arrow(fig, 1.55 + side / 2, y, 3.0, y)
+        _box(fig, 4.1, y, 2.2, 1.0, _NETWORK, text("overview.fig.dcnn", lang))
+        _box(fig, 5.9, y, 0.3, 1.2 * scale, _FEATURE)
+        arrow(fig, 6.1, y, 7.0, 3.0 + (y - 3.0) * 0.3)
+    _label(fig, 4.1, 4.0, text("overview.fig.shared", lang), size=10, colour=NOTE)
+    _label(fig, 4.1, 2.0, text("overview.fig.shared", lang), size=10, colour=NOTE)
+    _box(fig, 7.75, 3.0, 1.5, 2.2, _MERGE, text("overview.fig.merge", lang))
+    arrow(fig, 8.5, 3.0, 9.1, 3.0)
+    _label(fig, 9.15, 3.0, text("overview.fig.prediction", lang), size=11, anchor="left")
 
 
 def _encoder_decoder(fig: go.Figure, lang: str) -> None:
@@ -149,11 +151,13 @@ def _atrous(fig: go.Figure, lang: str) -> None:
 
 
 def _spp(fig: go.Figure, lang: str) -> None:
-    _box(fig, 0.8, 3.0, 1.3, 1.3, _IMAGE, text("overview.fig.image", lang))
-    arrow(fig, 1.45, 3.0, 2.0, 3.0)
-    _box(fig, 2.9, 3.0, 1.8, 1.3, _NETWORK, text("overview.fig.dcnn", lang))
-    arrow(fig, 3.8, 3.0, 4.3, 3.0)
-    _box(fig, 4.5, 3.0, 0.3, 1.2, _FEATURE)
+    """Image, network, feature map, the five parallel branches (wide boxes: "3×3, rate 12" must fit on a phone),
+    concatenated and projected."""
+    _box(fig, 0.75, 3.0, 1.3, 1.3, _IMAGE, text("overview.fig.image", lang))
+    arrow(fig, 1.4, 3.0, 1.9, 3.0)
+    _box(fig, 2.75, 3.0, 1.7, 1.3, _NETWORK, text("overview.fig.dcnn", lang))
+    arrow(fig, 3.6, 3.0, 4.0, 3.0)
+    _box(fig, 4.2, 3.0, 0.3, 1.2, _FEATURE)
     branches = (
         [text("overview.fig.conv1x1", lang)]
         + [text("overview.fig.conv_rate", lang, rate=r) for r in ASPP_RATES[16]]
@@ -161,7 +165,7 @@ def _spp(fig: go.Figure, lang: str) -> None:
     )
     ys = [5.3 - i * 1.15 for i in range(len(branches))]
     for y, branch in zip(ys, branches, strict=True):
-        arrow(fig, 4.65, 3.0, 5.8, y)
-        _box(fig, 7.05, y, 2.5, 0.8, _NETWORK, branch)
-        arrow(fig, 8.3, y, 9.2, 3.0 + (y - 3.0) * 0.4)
-    _box(fig, 10.4, 3.0, 2.3, 2.4, _MERGE, text("overview.fig.concat", lang))
+        arrow(fig, 4.35, 3.0, 5.0, y)
+        _box(fig, 6.65, y, 3.3, 0.8, _NETWORK, branch)
+        arrow(fig, 8.3, y, 9.5, 3.0 + (y - 3.0) * 0.4)
+    _box(fig, 10.7, 3.0, 2.4, 2.4, _MERGE, text("overview.fig.concat", lang))

@@ -200,7 +200,7 @@ def shares_figure(result: PixelField, lang: str) -> go.Figure:
         title=text("pixel_field.fig.shares_title", lang),
         height=190 + 36 * len(names),
         margin=dict(l=10, r=40, t=60, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),  # above: below, it covered the axis title
     )
     fig.update_xaxes(title=text("pixel_field.fig.share_axis", lang), tickformat=".0%", range=[low * 1.2, high * 1.25])
     fig.update_yaxes(autorange="reversed")

@@ -67,11 +67,30 @@ def _grid_traces(paths: np.ndarray, size: int) -> list[go.Heatmap]:
     ]
 
 
-def frame_title(depth: int, layer: ConvLayer, size: int, paths: np.ndarray, lang: str) -> str:
-    """The title of the growth animation's frame after layer `depth`: the layer, the field's size, its holes."""
+def frame_title(
+    depth: int, layer: ConvLayer, size: int, paths: np.ndarray, lang: str, *, sep: str | None = None
+) -> str:
+    """The title of the growth animation's frame after layer `depth`: the layer, the field's size, its holes. In
+    two parts joined by `sep` (the page's animation breaks the line, a phone being narrow; an exported frame wraps
+    by itself): by default a space, or nothing after a full-width colon."""
     spec = _layer_label(layer)
     holes = int((paths == 0).sum())
-    return text("receptive_field.fig.frame_title", lang, layer=depth, spec=spec, size=size, holes=holes)
+    first = text("receptive_field.fig.frame_title", lang, layer=depth, spec=spec)
+    second = text("receptive_field.fig.frame_field", lang, size=size, holes=holes)
+    joiner = sep if sep is not None else ("" if first.endswith("\uff1a") else " ")
+    return f"{first}{joiner}{second}"
+
+
+def growth_legend(lang: str) -> str:
+    """The animation's colours as a one-line Markdown legend (the exported GIF draws the same one)."""
+    items = (
+        ("■", PATHS_MANY, "export.legend.paths"),
+        ("■", HOLE_COLOUR, "export.legend.hole"),
+        ("○", TAP_MARK, "export.legend.taps"),
+    )
+    return " &nbsp; ".join(
+        f'<span style="color:{colour};font-size:1.3em">{mark}</span> {text(key, lang)}' for mark, colour, key in items
+    )
 
 
 def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
@@ -97,7 +116,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
             _validate=False,
             marker=dict(symbol="circle-open", size=9, color=TAP_MARK, line=dict(width=2)),
         )
-        title = frame_title(depth, layer, record.size, paths, lang)
+        title = frame_title(depth, layer, record.size, paths, lang, sep="<br>")
         frames.append(
             {
                 "data": [trace.to_plotly_json() for trace in (*_grid_traces(paths, size), marks)],
@@ -110,7 +129,7 @@ def growth_animation(layers: Sequence[ConvLayer], lang: str) -> dict:
     fig.update_layout(
         title=frames[0]["layout"]["title"],
         height=560,
-        margin=dict(l=10, r=10, t=50, b=90),
+        margin=dict(l=10, r=10, t=80, b=90),  # two lines of title
         showlegend=False,
         **animation_controls(
             [(str(i), str(i)) for i in range(1, len(layers) + 1)],

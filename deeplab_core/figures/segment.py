@@ -101,7 +101,7 @@ def _layout(fig: go.Figure, seg: Segmentation, title: str, lang: str) -> go.Figu
             x=0.5,
             y=0.5,
             showarrow=False,
-            font=dict(size=22, color=WARNING),
+            font=dict(size=18, color=WARNING),
             bgcolor=BANNER,
             bordercolor=WARNING,
             borderwidth=2,
@@ -131,7 +131,7 @@ def confidence_figure(seg: Segmentation, lang: str) -> go.Figure:
             colorscale="Viridis",
             text=_hover_text(seg, rows, cols, lang),
             hovertemplate="%{text}<extra></extra>",
-            colorbar=dict(title=text("segment.fig.confidence_axis", lang), tickformat=".0%"),
+            colorbar=dict(title=dict(text=text("segment.fig.confidence_axis", lang), side="right"), tickformat=".0%"),
         )
     )
     fig.update_yaxes(autorange="reversed")

@@ -161,12 +161,14 @@ def arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
     )
 
 
-def heatmap_row(fig: go.Figure, maps: list[np.ndarray], **heatmap: object) -> go.Figure:
-    """One heatmap per subplot column of a 1-row `make_subplots` figure, each square with hidden axes."""
-    for col, z in enumerate(maps, start=1):
-        fig.add_trace(go.Heatmap(z=z, **heatmap), row=1, col=col)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", visible=False, row=1, col=col)
-        fig.update_xaxes(visible=False, row=1, col=col)
+def heatmap_grid(fig: go.Figure, maps: list[np.ndarray], columns: int, **heatmap: object) -> go.Figure:
+    """One heatmap per subplot of a `make_subplots` figure with `columns` columns, filled row by row, each square
+    with hidden axes."""
+    for i, z in enumerate(maps):
+        row, col = i // columns + 1, i % columns + 1
+        fig.add_trace(go.Heatmap(z=z, **heatmap), row=row, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{i + 1}", visible=False, row=row, col=col)
+        fig.update_xaxes(visible=False, row=row, col=col)
     return fig
 
 

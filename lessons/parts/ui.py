@@ -4,15 +4,17 @@ source), charts (projector styling in one place) and translated errors. The cont
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from deeplab_core import i18n
 from deeplab_core.errors import LabError
-from deeplab_core.figures.sharing import safe_to_draw
-from deeplab_core.figures.style import for_projector
+from deeplab_core.figures.sharing import private_copy, safe_to_draw
+from deeplab_core.figures.style import WARNING, for_projector
 
 PROJECTOR = "projector"  # the sidebar toggle's key, and so ?projector=true
 LONG_PROSE = 600  # half-width characters: in projector mode a longer prose section folds into an expander
@@ -86,9 +88,13 @@ def dark_theme() -> bool:
 
 
 def chart(fig, key: str, *, container=st, **kwargs: Any) -> None:
-    """Every lesson's plotly figure goes through here: projector styling when asked for, and the chart's toolbar
-    only on hover, so it does not sit on a chart's title (on a touch screen, where a tap is a hover, page_style
-    hides it: a double tap still resets a zoom)."""
+    """Every lesson's plotly figure goes through here: its title taken out and printed above it (a plotly title
+    never wraps, so on a phone it ran off the chart and under the legend), projector styling when asked for, and
+    the chart's toolbar only on hover (on a touch screen, where a tap is a hover, page_style hides it: a double tap
+    still resets a zoom)."""
+    fig, title, warning = _title_out(fig)
+    if title:
+        container.markdown(f":red[**{title}**]" if warning else f"**{title}**")
     fig = safe_to_draw(fig, restyled=projector())  # a cached figure is drawn by many sessions at once (sharing.py)
     if projector():
         fig = for_projector(fig, dark=dark_theme())
@@ -96,22 +102,42 @@ def chart(fig, key: str, *, container=st, **kwargs: Any) -> None:
     container.plotly_chart(fig, key=key, config=config, **kwargs)
 
 
-# On a phone or a touch screen the plotly toolbar would cover the title of a narrow chart at every tap. In
-# projector mode the page's own small text (captions, widget labels, folded sections, table cells) is set to the
-# body size and full ink, like the charts' text (figures.style.for_projector): grey 14 px does not carry to the
-# back of a room.
+def _title_out(fig: Any) -> tuple[Any, str | None, bool]:
+    """(figure without its title, the title as Markdown text, whether it was drawn as a warning). An animation
+    whose frames retitle it keeps its title (it changes with the frame), as does a figure given as a dict."""
+    if not isinstance(fig, go.Figure) or not fig.layout.title.text:
+        return fig, None, False
+    if any(frame.layout.title.text for frame in fig.frames):
+        return fig, None, False
+    title = re.sub(r"<br\s*/?>", " ", fig.layout.title.text)
+    title = re.sub(r"<[^>]+>", "", title).replace("*", "\\*")  # plotly's markup out; Markdown's stars kept literal
+    warning = fig.layout.title.font.color == WARNING
+    shown = private_copy(fig)  # the figure may be cached for every session: never changed, nor copied by plotly
+    shown.layout.title = None  # type: ignore[union-attr]  # a Figure in, a Figure out
+    return shown, title, warning
+
+
+# On a phone or a touch screen the plotly toolbar would cover the title of a narrow chart at every tap. A metric's
+# label, a page link or a button's text wraps instead of ending in an ellipsis (text is wider in projector mode,
+# columns narrower on a phone). In projector mode the page's own small text (captions, widget labels and options,
+# folded sections, tables) is set to the body size and full ink, like the charts' text (figures.style.
+# for_projector): grey 14 px does not carry to the back of a room.
 TOUCH_CSS = """
 @media (hover: none), (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
+@media (max-width: 640px) { [data-testid=stMarkdownContainer] table { display: block; overflow-x: auto; } }
 [data-testid=stSidebar] [data-testid=stCode] pre { padding: 0.35rem 2.4rem 0.35rem 0.6rem !important; }
+[data-testid=stMain] :is([data-testid=stMetricLabel], [data-testid=stPageLink], button) :is(p, span, div) {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 """
-PROJECTOR_CSS = """
-[data-testid=stMain] :is([data-testid=stCaptionContainer], [data-testid=stWidgetLabel], [data-testid=stMetricLabel],
-  [data-testid=stExpander] summary, [data-testid=stSliderTickBarMin], [data-testid=stSliderTickBarMax],
-  [data-testid=stThumbValue], [data-testid=stTable], [data-baseweb=tag], button, [data-testid=stCaptionContainer] *,
-  [data-testid=stWidgetLabel] *, [data-testid=stMetricLabel] *, [data-testid=stExpander] summary *, button *,
-  [data-baseweb=tag] *, [data-testid=stTable] *, [data-testid=stMarkdownContainer] small) {
-  font-size: 1rem !important; }
-[data-testid=stMain] [data-testid=stCaptionContainer] { color: inherit !important; opacity: 1 !important; }
+_SMALL = (
+    "[data-testid=stCaptionContainer], [data-testid=stWidgetLabel], [data-testid=stMetricLabel], "
+    "[data-testid=stExpander] summary, [data-testid=stSliderTickBar], [data-testid=stSliderThumbValue], "
+    "[data-testid=stTable], [data-tag], [data-testid=stRadio] label, [data-baseweb=select], [data-testid=stPageLink], "
+    "[data-testid=stMetricDelta], button, small"
+)
+PROJECTOR_CSS = f"""
+[data-testid=stMain] :is({_SMALL}), [data-testid=stMain] :is({_SMALL}) * {{ font-size: 1rem !important; }}
+[data-testid=stMain] [data-testid=stCaptionContainer] {{ color: inherit !important; opacity: 1 !important; }}
 """
 
 

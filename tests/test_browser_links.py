@@ -1,6 +1,8 @@
 """A link is a view, in headless Chromium against the real server: set controls on every lesson, read the URL,
 open it in a fresh browser (a new session) and find the same values; garbage in a link gives no error; a lesson
-keeps its state when the student leaves and comes back; the language switch carries the choices along."""
+keeps its state when the student leaves and comes back; the language switch carries the choices along, and a
+link made in Chinese opens the same view in English; the link box is in sight on a laptop; one seed in a link
+gives two fresh browsers the same questions."""
 
 from __future__ import annotations
 
@@ -154,14 +156,66 @@ def test_switching_language_carries_the_choices_into_the_link(page, new_tab, app
     with one_run(page):
         page.locator("[data-testid=stSidebar] label").filter(has_text="中文").first.click()
     page.wait_for_url("**lang=zh**", timeout=30_000)
-    assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")
+    assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")  # still chosen, now in Chinese
     link = sidebar_link(page)
-    assert "preset=" in link and "lang=zh" in link
+    assert "preset=gridding" in link and "lang=zh" in link  # the option's key, in either language
+    assert "preset=gridding" in page.url
     page.close()
-    page = new_tab()  # a new browser
-    page.goto(link)
+    for lang in ("zh", "en"):  # the Chinese link, and the same link opened in English: the same view
+        tab = new_tab()  # a new browser
+        tab.goto(link.replace("lang=zh", f"lang={lang}"))
+        wait_for_app(tab)
+        assert read(tab, "preset") == text("receptive_field.presets.gridding", lang)
+        assert "preset=gridding" in sidebar_link(tab)
+
+
+def test_the_link_box_and_reset_are_in_sight_on_a_laptop(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(url_of(app_url, "formula", "?lang=zh&d=4"))
     wait_for_app(page)
-    assert read(page, "preset") == text("receptive_field.presets.gridding", "zh")
+    codes = page.locator("[data-testid=stSidebar] [data-testid=stCode]")
+    reset = page.locator("[data-testid=stSidebar] .st-key-reset_formula button")
+    for element in (codes.nth(0), codes.nth(1), reset):
+        box = element.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 900, box  # no scrolling of the sidebar needed
+
+
+def quiz_prompts(page) -> list[str]:
+    """Open the lesson's questions; their prompts as printed (bold body text), in order."""
+    expander = page.locator("[data-testid=stExpander]").filter(has_text=text("quiz.heading", "en")).first
+    expander.locator("summary").click()
+    prompts = expander.locator("[data-testid=stMarkdownContainer] strong")
+    prompts.first.wait_for(timeout=30_000)
+    return [p.strip() for p in prompts.all_inner_texts()]
+
+
+def test_one_seed_link_gives_two_fresh_browsers_the_same_questions(new_tab, app_url):
+    from deeplab_core.quiz import draw, prompt
+
+    link = url_of(app_url, "formula", "?lang=en&seed=424242")
+    tabs = [new_tab(), new_tab()]  # two students' browsers: nothing shared, two sessions
+    for tab in tabs:
+        tab.goto(link)
+        wait_for_app(tab)
+    asked = [prompt(q, "en") for q in draw("formula", 424242)]
+    assert quiz_prompts(tabs[0]) == quiz_prompts(tabs[1]) == asked
+    assert "seed=424242" in tabs[0].url and "seed=424242" in sidebar_link_for_room(tabs[1])
+    # a question is printed at least as large as the explanation that answers it
+    tab, question = tabs[0], draw("formula", 424242)[0]
+    with one_run(tab):
+        field = tab.locator(f".st-key-q_formula_{question.key} input")
+        field.fill(str(question.answer))
+        field.press("Enter")
+    explanation = tab.locator("[data-testid=stExpander] [data-testid=stMarkdownContainer] p").filter(
+        has_text=text(question.figure, "en") if question.figure else ""
+    )
+    size = "e => parseFloat(getComputedStyle(e).fontSize)"
+    prompt_size = tab.locator("[data-testid=stExpander] strong").first.evaluate(size)
+    assert prompt_size >= explanation.last.evaluate(size)
+
+
+def sidebar_link_for_room(page) -> str:
+    return page.locator("[data-testid=stSidebar] [data-testid=stCode]").nth(1).inner_text().strip()
 
 
 def test_reset_clears_the_lesson_and_its_link(page, app_url):

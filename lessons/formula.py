@@ -99,7 +99,7 @@ def aspp_example() -> None:
         }
         for row in same_padding_rows(maps, ASPP_RATES[TRAIN_OUTPUT_STRIDE])
     ]
-    st.dataframe(rows, hide_index=True)
+    st.table([{k: str(v) for k, v in row.items()} for row in rows], hide_index=True)  # projector-sized, fits a phone
 
 
 header(LESSON)

@@ -73,7 +73,7 @@ def stages(name: str) -> None:
             row[t("output_stride.col.size_at", os=os_)] = f"{shape.height}×{shape.width} (/{stride})"
             row[t("output_stride.col.formula_at", os=os_)] = predicted
         rows.append(row)
-    st.dataframe(rows, hide_index=True)
+    st.table([{k: str(v) for k, v in row.items()} for row in rows], hide_index=True)  # projector-sized text
     st.caption(t("output_stride.stages_caption", size=INPUT))
 
 
@@ -143,7 +143,7 @@ def costs(name: str, chosen: ModelChoice | None) -> None:
         for backbone, rows_ in table.items()
         for c in rows_
     ]
-    st.dataframe(rows, hide_index=True)
+    st.table([{k: str(v) for k, v in row.items()} for row in rows], hide_index=True)  # projector-sized text
     st.caption(t("output_stride.cost_caption", size=INPUT, convs=table[name][0].conv_outputs))
     latency(chosen)
 

@@ -130,11 +130,11 @@ def gridding() -> None:
 
 def controls() -> tuple[list[str], int, int, bool]:
     lang = language()
-    cols = st.columns([3, 1, 2])
     chosen = multiselect("train_variants", "train.variants", KEYS, default=("a", "b"),
-                         label=lambda k: variant_name(k, lang), container=cols[0])  # fmt: skip
-    seed = int_slider("train_seed", "train.seed", 0, SEED_MAX, 0, container=cols[1])
-    steps = int_slider("train_steps", "train.steps", 2, STEPS_MAX, 300, help_key="train.steps_help", container=cols[2])
+                         label=lambda k: variant_name(k, lang))  # fmt: skip  # a row of its own: every name in sight
+    cols = st.columns([1, 2])
+    seed = int_slider("train_seed", "train.seed", 0, SEED_MAX, 0, container=cols[0])
+    steps = int_slider("train_steps", "train.steps", 2, STEPS_MAX, 300, help_key="train.steps_help", container=cols[1])
     go = st.button(t("train.go"), key="train_go", type="primary", disabled=not chosen)
     return chosen, seed, steps, go
 

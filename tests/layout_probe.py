@@ -95,7 +95,8 @@ PROBE = r"""
     if (e.closest('.js-plotly-plot, [data-testid=stCode], pre, .katex, .katex-display'))
       return;
     const s = getComputedStyle(e);
-    const clips = s.textOverflow === 'ellipsis' || s.overflowX === 'hidden' || s.overflowX === 'clip';
+    const clips = s.textOverflow === 'ellipsis' || s.overflowX === 'hidden' || s.overflowX === 'clip'
+                  || (s.overflowX === 'auto' && e.closest('[data-testid=stMultiSelect]'));  // chosen options fade out
     if (clips && e.scrollWidth > e.clientWidth + 1 && txt(e) && shown(e) && sized(R(e)))
       out.push(`text "${txt(e)}" is cut (${e.scrollWidth} > ${e.clientWidth} px)`);
   });

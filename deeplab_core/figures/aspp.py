@@ -143,7 +143,7 @@ def ablation_figure(photo: np.ndarray, own: np.ndarray, result: Ablation, lang: 
         text("aspp.fig.muted_labels", lang),
         text("aspp.fig.changed", lang, n=result.changed_pixels, pct=f"{result.changed_fraction:.1%}"),
     ]
-    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.1)
+    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.14)
     for i, image in enumerate((photo, label_image(own), label_image(result.labels), changed)):
         fig.add_trace(go.Image(z=image, hoverinfo="skip"), row=i // 2 + 1, col=i % 2 + 1)  # 2 × 2: fits a phone
     fig.update_xaxes(visible=False)

@@ -49,7 +49,9 @@ def erf_figure(erfs: dict[str, np.ndarray], stats: dict[str, ERFStats], lang: st
             row=1,
             col=col,
         )
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col}", showticklabels=False, ticks="", row=1, col=col)
+        fig.update_yaxes(
+            autorange="reversed", scaleanchor=f"x{col}", showticklabels=False, showgrid=False, ticks="", row=1, col=col
+        )
         fig.update_xaxes(showticklabels=False, showgrid=False, ticks="", row=1, col=col)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=60, b=10))  # two-line titles
     return fig

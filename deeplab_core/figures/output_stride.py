@@ -21,6 +21,9 @@ def stage_size_figure(shapes: Mapping[int, Sequence[StageShape]], input_size: in
             x=[s.name for s in stages],
             y=[s.height for s in stages],
             text=[s.height for s in stages],
+            textposition="outside",
+            textangle=0,
+            cliponaxis=False,
             constraintext="both",  # a value wider than its bar is not drawn (on a phone): hover shows it
             name=text("output_stride.fig.os", lang, os=output_stride),
             marker_color=OS_COLOURS.get(output_stride),

@@ -206,8 +206,10 @@ def coverage_figure(layers: Sequence[ConvLayer], lang: str) -> go.Figure:
     )
     for trace in _grid_traces(paths, size):
         fig.add_trace(trace, row=2, col=1)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x2", showticklabels=False, row=2, col=1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, row=2, col=1)
+    fig.update_yaxes(
+        autorange="reversed", scaleanchor="x2", showticklabels=False, showgrid=False, ticks="", row=2, col=1
+    )
+    fig.update_xaxes(showticklabels=False, showgrid=False, ticks="", row=2, col=1)
     fig.update_yaxes(title_text=text("receptive_field.fig.paths", lang), row=1, col=1)
     fig.update_layout(
         height=620,

@@ -106,6 +106,8 @@ def square_axes(x_range: list[float] | None = None, y_range: list[float] | None 
     """Layout entries for an image-like plot: square cells, y downwards, no grid (and no ticks unless asked)."""
     x = dict(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain", range=x_range)
     y = dict(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain", scaleanchor="x")
+    if not ticks:  # not even the marks: the template draws them outside, beside nothing
+        x["ticks"] = y["ticks"] = ""
     y.update(range=y_range) if y_range is not None else y.update(autorange="reversed")
     return dict(xaxis=x, yaxis=y)
 

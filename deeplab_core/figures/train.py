@@ -32,7 +32,7 @@ def _image_grid(
 ) -> go.Figure:
     """Images in rows of `columns`, each under its title (None: an empty place); no axes, not even tick marks."""
     rows = -(-len(panels) // columns)
-    height, top, gap = 40 + height_per_row * rows, 40, 30  # px; the gap holds the next row's titles (16 px text)
+    height, top, gap = 40 + height_per_row * rows, 40, 38  # px; the gap holds the next row's titles (16 px text)
     fig = make_subplots(
         rows,
         columns,
@@ -93,11 +93,12 @@ def predictions_figure(
 
 
 def log_ticks(values: Sequence[float]) -> list[float]:
-    """Ticks 1, 2, 5 × 10ⁿ spanning `values` (positive), so a log axis reads 0.2, 0.5, 1 instead of plotly's
-    bare leading digits ("2, 1, 9, 8 …" for 0.2, 0.1, 0.09, 0.08)."""
+    """Ticks m × 10ⁿ spanning `values` (positive), so a log axis reads 0.2, 0.5, 1 instead of plotly's bare
+    leading digits ("2, 1, 9, 8 …" for 0.2, 0.1, 0.09, 0.08): m in 1, 2, 5, or finer within less than a decade."""
     low, high = min(values), max(values)
+    steps = (1, 2, 5) if high >= 10 * low else (1, 1.5, 2, 3, 4, 5, 6, 8)
     ticks = [m * 10.0**e for e in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
-             for m in (1, 2, 5)]  # fmt: skip
+             for m in steps]  # fmt: skip
     inside = [v for v in ticks if low <= v <= high]
     below = [] if inside and math.isclose(inside[0], low) else [v for v in ticks if v < low][-1:]
     above = [] if inside and math.isclose(inside[-1], high) else [v for v in ticks if v > high][:1]
@@ -137,7 +138,8 @@ def curves_figure(histories: Mapping[str, Mapping[str, Sequence]], lang: str) ->
         )
     fig.update_xaxes(title_text=text("train.fig.step", lang), row=2, col=1)
     ticks = log_ticks(losses) if losses else []
-    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks], row=1, col=1)
+    frame = [math.log10(ticks[0]), math.log10(ticks[-1])] if ticks else None  # the outer ticks on the axis too
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks], range=frame, row=1, col=1)
     fig.update_yaxes(range=[0, 100], title_text="mIoU (%)", row=2, col=1)
     fig.update_layout(
         height=520, margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", x=0, y=1.08, yanchor="bottom")

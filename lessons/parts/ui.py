@@ -117,13 +117,15 @@ def _title_out(fig: Any) -> tuple[Any, str | None, bool]:
     return shown, title, warning
 
 
-# On a phone or a touch screen the plotly toolbar would cover the title of a narrow chart at every tap. A metric's
-# label, a page link or a button's text wraps instead of ending in an ellipsis (text is wider in projector mode,
-# columns narrower on a phone). In projector mode the page's own small text (captions, widget labels and options,
-# folded sections, tables) is set to the body size and full ink, like the charts' text (figures.style.
-# for_projector): grey 14 px does not carry to the back of a room.
+# On a phone or a touch screen the plotly toolbar (and Streamlit's own, over a chart or a table) would cover a title
+# or the labels of the element above at every tap. A metric's label, a page link or a button's text wraps instead
+# of ending in an ellipsis (text is wider in projector mode, columns narrower on a phone). In projector mode the
+# page's own small text (captions, widget labels and options, folded sections, tables) is set to the body size and
+# full ink, like the charts' text (figures.style.for_projector): grey 14 px does not carry to the back of a room.
 TOUCH_CSS = """
-@media (hover: none), (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
+@media (hover: none), (max-width: 640px) {
+  .js-plotly-plot .modebar-container, [data-testid=stMain] [data-testid=stElementToolbar] { display: none !important; }
+}
 @media (max-width: 640px) { [data-testid=stMarkdownContainer] table { display: block; overflow-x: auto; } }
 [data-testid=stSidebar] [data-testid=stCode] pre { padding: 0.35rem 2.4rem 0.35rem 0.6rem !important; }
 [data-testid=stMain] :is([data-testid=stMetricLabel], [data-testid=stPageLink], button) :is(p, span, div) {

@@ -42,6 +42,19 @@ def own_torch_home(tmp_path_factory):
     patch.undo()
 
 
+@pytest.fixture
+def hub_dir(tmp_path):
+    """torch.hub.set_dir to an empty folder for one test, then back to the *unset* state: restoring with
+    set_dir(get_dir()) would pin the hub to this session's TORCH_HOME for every later test in the worker, and a
+    test that sets its own TORCH_HOME (the engine's export cache) would no longer be followed."""
+    import torch.hub
+
+    previous = torch.hub._hub_dir  # noqa: SLF001 - the only way to restore "follow TORCH_HOME"
+    torch.hub.set_dir(str(tmp_path / "hub"))
+    yield tmp_path / "hub"
+    torch.hub._hub_dir = previous  # noqa: SLF001
+
+
 RANDOM_MODELS = ("mobilenet_v3_large", "resnet50")
 
 

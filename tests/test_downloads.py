@@ -11,7 +11,6 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import pytest
-import torch
 
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.nets import checkpoints as weights
@@ -48,13 +47,10 @@ class Response(io.BytesIO):
 
 
 @pytest.fixture
-def hub(tmp_path, monkeypatch):
+def hub(monkeypatch, hub_dir):
     """An empty hub cache, and a model whose file name carries the payload's real SHA-256 prefix."""
-    old = torch.hub.get_dir()
-    torch.hub.set_dir(str(tmp_path / "hub"))
     monkeypatch.setitem(weights.WEIGHTS, NAME, FakeWeights(f"https://example.invalid/fake-{DIGEST[:8]}.pth"))
-    yield tmp_path / "hub" / "checkpoints"
-    torch.hub.set_dir(old)
+    return hub_dir / "checkpoints"
 
 
 def leftovers(folder):

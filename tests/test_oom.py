@@ -66,13 +66,13 @@ def test_the_segment_page_shows_the_message_and_recovers(random_weights, monkeyp
     def failing(*args, **kwargs):
         raise RuntimeError(CPU_MESSAGE)
 
-    real_top1 = segmentation.top1
-    monkeypatch.setattr(segmentation, "top1", failing)
+    real_preprocess = segmentation.preprocess  # inside the memory guard on both paths (ONNX Runtime and torch)
+    monkeypatch.setattr(segmentation, "preprocess", failing)
     at = open_page("segment", "zh")
     assert not at.exception
     assert text("errors.memory.out_of_memory", "zh", device="cpu") in [e.value for e in at.error]
     assert not at.get("plotly_chart")
-    monkeypatch.setattr(segmentation, "top1", real_top1)
+    monkeypatch.setattr(segmentation, "preprocess", real_preprocess)
     at.button(key="segment_again").click().run()
     assert not at.exception and at.get("plotly_chart")
 
@@ -140,7 +140,7 @@ def test_the_segment_page_refuses_a_giant_cpu_job_before_building_the_model(rand
     def no_model(*args, **kwargs):
         raise AssertionError("a refused job built its model")
 
-    monkeypatch.setattr(widgets, "inference_copy", no_model)
+    monkeypatch.setattr(widgets, "page_model", no_model)
     by_label(at.selectbox, "segment.model").set_value("resnet50")
     by_label(at.radio, "segment.resolution").set_value(720).run()  # ResNet-50 at output stride 8
     assert not at.exception

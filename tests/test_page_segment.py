@@ -6,7 +6,6 @@ import urllib.request
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from deeplab_core.i18n import text
@@ -60,31 +59,26 @@ def test_upload_is_segmented_and_a_bad_one_explained(lang, random_weights_folder
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_offline_explains_and_labels_untrained_output(lang, tmp_path, monkeypatch):
+def test_offline_explains_and_labels_untrained_output(lang, tmp_path, monkeypatch, hub_dir):
     monkeypatch.delenv("ATROUS_LAB_WEIGHTS", raising=False)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    old = torch.hub.get_dir()
-    torch.hub.set_dir(str(tmp_path / "hub"))
 
     def unreachable(*args, **kwargs):
         raise urllib.error.URLError("network is unreachable")
 
     monkeypatch.setattr(urllib.request, "urlopen", unreachable)
-    try:
-        at = open_page("segment", lang)
-        assert not at.exception
-        warning = at.warning[0].value
-        assert "deeplabv3_mobilenet_v3_large-fc3c493d.pth" in warning
-        assert str(tmp_path) not in warning  # the server's paths go to its log, not to students
-        assert "python -m deeplab_core.weights download mobilenet_v3_large" in warning
-        assert not at.get("plotly_chart")  # nothing is shown until untrained weights are chosen
-        at.toggle(key="untrained").set_value(True).run()
-        assert not at.exception
-        assert at.error[0].value == text("segment.untrained_banner", lang)
-        titles = chart_titles(at)
-        prefix = text("segment.fig.untrained_prefix", lang)
-        assert sum(title.startswith(prefix) for title in titles) == 2
-        assert text("segment.fig.legend_title_untrained", lang) in titles
-        assert [b.proto.label for b in at.get("download_button")]
-    finally:
-        torch.hub.set_dir(old)
+    at = open_page("segment", lang)
+    assert not at.exception
+    warning = at.warning[0].value
+    assert "deeplabv3_mobilenet_v3_large-fc3c493d.pth" in warning
+    assert str(tmp_path) not in warning  # the server's paths go to its log, not to students
+    assert "python -m deeplab_core.weights download mobilenet_v3_large" in warning
+    assert not at.get("plotly_chart")  # nothing is shown until untrained weights are chosen
+    at.toggle(key="untrained").set_value(True).run()
+    assert not at.exception
+    assert at.error[0].value == text("segment.untrained_banner", lang)
+    titles = chart_titles(at)
+    prefix = text("segment.fig.untrained_prefix", lang)
+    assert sum(title.startswith(prefix) for title in titles) == 2
+    assert text("segment.fig.legend_title_untrained", lang) in titles
+    assert [b.proto.label for b in at.get("download_button")]

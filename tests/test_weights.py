@@ -18,13 +18,10 @@ NAME = "mobilenet_v3_large"
 
 
 @pytest.fixture
-def hub(tmp_path, monkeypatch):
+def hub(tmp_path, monkeypatch, hub_dir):
     """An empty torch hub cache in a temporary folder."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    old = torch.hub.get_dir()
-    torch.hub.set_dir(str(tmp_path / "hub"))
-    yield tmp_path / "hub" / "checkpoints"
-    torch.hub.set_dir(old)
+    return hub_dir / "checkpoints"
 
 
 @pytest.fixture

@@ -84,14 +84,14 @@ def variants_table() -> None:
     paper = source("deeplabv1.table2.largefov.rf").split(", Table")[0]
     st.caption(t("deeplab_v1_v2.table_caption", source=paper, side=rows[0].score_map))
     section(LESSON, "two_fields", **v1_two_fields(rows))
-    st.dataframe(  # both conventions side by side, narrow enough to read without scrolling
+    st.table(  # both conventions side by side; a wrapping table, projector-sized (a data grid hid a column)
         [
             {
                 t("deeplab_v1_v2.col.variant"): row.variant.name,
                 t("deeplab_v1_v2.col.paper_rf"): _paper(row.variant.key, "rf"),
-                t("deeplab_v1_v2.col.fov"): row.paper_fov,
-                t("deeplab_v1_v2.col.vgg_rf"): row.vgg_rf,
-                t("deeplab_v1_v2.col.theory_rf"): row.theoretical_rf,
+                t("deeplab_v1_v2.col.fov"): str(row.paper_fov),
+                t("deeplab_v1_v2.col.vgg_rf"): str(row.vgg_rf),
+                t("deeplab_v1_v2.col.theory_rf"): str(row.theoretical_rf),
             }
             for row in rows
         ],

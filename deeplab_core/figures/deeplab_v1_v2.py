@@ -44,10 +44,18 @@ PANEL_WIDTH = 320  # px: the zoomed window is enlarged (nearest neighbour) to ab
 
 
 def v2_aspp_diagram(branches: Sequence[BranchLayers], in_channels: int, output_stride: int, lang: str) -> go.Figure:
-    """pool5 → four parallel fc6 → fc7 → fc8 branches → sum of the class scores, labelled from the module."""
+    """pool5 → four parallel fc6 → fc7 → fc8 branches → sum of the class scores, labelled from the module. Drawn
+    top to bottom, each branch a full-width row (as the ASPP lesson draws v3's): side by side, four boxes of three
+    layers each did not fit a phone, and the sum's label spilled out of its box on a projector."""
     fig = go.Figure()
-    box(fig, 0, 0, 1.6, 1.2, text("deeplab_v1_v2.fig.pool5", lang, c=in_channels, os=output_stride), fill=NEUTRAL_FILL)
-    ys = np.linspace(2.4, -2.4, len(branches))
+    rows = len(branches)
+    top, bottom = rows + 0.2, -0.2  # pool5 above the branches (rows 1 … n), the sum below
+    label = text("deeplab_v1_v2.fig.pool5", lang, c=in_channels, os=output_stride)
+    box(fig, 5.0, top, 6.0, 0.5, label, fill=NEUTRAL_FILL)
+    ys = [float(rows - i) - 0.5 for i in range(rows)]
+    fig.add_shape(type="line", x0=0.4, x1=0.4, y0=top, y1=ys[-1], line=dict(color=GREY, width=1.4))  # the fan-out
+    fig.add_shape(type="line", x0=2.0, x1=0.4, y0=top, y1=top, line=dict(color=GREY, width=1.4))
+    fig.add_shape(type="line", x0=9.6, x1=9.6, y0=ys[0], y1=bottom, line=dict(color=GREY, width=1.4))  # gathering
     for y, branch, colour in zip(ys, branches, BRANCH_COLOURS[1:], strict=False):
         fc6, fc7, fc8 = branch.layers
         span = fc6.kernel_size + (fc6.kernel_size - 1) * (fc6.rate - 1)
@@ -60,14 +68,15 @@ def v2_aspp_diagram(branches: Sequence[BranchLayers], in_channels: int, output_s
             c7=fc7.out_channels,
             classes=fc8.out_channels,
         )
-        box(fig, 3.4, y, 3.3, 1.0, label, fill=colour, opacity=0.25)
-        arrow(fig, 0.8, 0, 1.75, y)
-        arrow(fig, 5.05, y, 6.0, 0)
+        box(fig, 5.0, y, 8.4, 0.86, label, fill=colour, opacity=0.25)
+        arrow(fig, 0.4, y, 0.8, y)
+        fig.add_shape(type="line", x0=9.2, x1=9.6, y0=y, y1=y, line=dict(color=GREY, width=1.4))
     classes = branches[0].layers[-1].out_channels
-    box(fig, 6.6, 0, 1.2, 1.2, text("deeplab_v1_v2.fig.sum", lang, classes=classes), fill=SUM_FILL)
-    fig.update_xaxes(visible=False, range=[-1, 7.6])
-    fig.update_yaxes(visible=False, range=[-3.1, 3.1])
-    fig.update_layout(height=430, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor=WHITE)
+    box(fig, 5.0, bottom, 6.0, 0.5, text("deeplab_v1_v2.fig.sum", lang, classes=classes), fill=SUM_FILL)
+    arrow(fig, 9.6, bottom, 8.0, bottom)
+    fig.update_xaxes(visible=False, range=[0, 10], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[bottom - 0.4, top + 0.4], fixedrange=True)
+    fig.update_layout(height=70 + 80 * rows, margin=dict(t=5, b=5, l=5, r=5), plot_bgcolor=WHITE)
     return fig
 
 

@@ -15,28 +15,31 @@ from deeplab_core.nets.inspection import StageShape
 
 
 def stage_size_figure(shapes: Mapping[int, Sequence[StageShape]], input_size: int, lang: str) -> go.Figure:
+    """Lying bars, one row per stage and output stride, each value beside its bar: standing bars three to a stage
+    left no room for their values on a phone ("65" ran into "65")."""
     fig = go.Figure()
     for output_stride, stages in shapes.items():
         fig.add_bar(
-            x=[s.name for s in stages],
-            y=[s.height for s in stages],
+            y=[s.name for s in stages],
+            x=[s.height for s in stages],
+            orientation="h",
             text=[s.height for s in stages],
             textposition="outside",
-            textangle=0,
             cliponaxis=False,
-            constraintext="both",  # a value wider than its bar is not drawn (on a phone): hover shows it
             name=text("output_stride.fig.os", lang, os=output_stride),
             marker_color=OS_COLOURS.get(output_stride),
         )
+    rows = sum(len(stages) for stages in shapes.values())
     fig.update_layout(
         barmode="group",
-        bargroupgap=0.12,  # a gap between neighbouring values
-        uniformtext=dict(minsize=10, mode="hide"),
-        height=360,
-        margin=dict(t=50, b=40),
+        bargap=0.25,
+        bargroupgap=0.0,
+        height=130 + 30 * rows,  # a bar as tall as its value's line: neighbours' values must not touch
+        margin=dict(t=50, b=40, r=40),  # room for the longest value beyond its bar
         title=text("output_stride.fig.stage_title", lang, size=input_size),
-        yaxis_title=text("output_stride.fig.side", lang),
-        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
+        xaxis_title=text("output_stride.fig.side", lang),
+        yaxis=dict(autorange="reversed"),  # conv1 at the top: the order the photo passes through
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal"),
     )
     return fig
 

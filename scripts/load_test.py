@@ -4,6 +4,10 @@
     python scripts/load_test.py --sessions 30 --warm     # one warm-up session per lesson first, then the class
     python scripts/load_test.py --cold-starts 5          # first paint of the overview after a server start, ×5
     python scripts/load_test.py --url http://host:8080 --sessions 60   # a running front end (deploy/run.sh)
+    python scripts/load_test.py --sessions 50 --rounds 3 # three cold servers, 50 sessions each (issue 23)
+    python scripts/load_test.py --watch 30 --trainings 3 # a formula slider while 30 tabs watch 3 trainings
+    python scripts/load_test.py --quota                  # the train queue's per-student share and cancellation
+    python scripts/load_test.py --uploads 10             # memory of 10 upload sessions, and after they close
 
 Each session is a thread with a websocket client that does what a browser tab does on opening a page: it sends
 one `rerun_script` BackMsg (the page's url path, ?lang=en or zh) and reads ForwardMsgs until `script_finished`.
@@ -188,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--watcher", default="none", help="server.fileWatcherType: none (a class) or auto (dev)")
     parser.add_argument("--url", help="a running server instead of a fresh one, e.g. nginx before replicas (deploy/)")
+    parser.add_argument("--rounds", type=int, default=1, help="the class N times, each on a fresh server")
+    parser.add_argument("--watch", type=int, default=0, help="N tabs watching --trainings trainings; a slider moves")
+    parser.add_argument("--trainings", type=int, default=3)
+    parser.add_argument("--moves", type=int, default=20, help="slider moves measured, idle and under the class")
+    parser.add_argument("--quota", action="store_true", help="one student's share of the train queue; cancelling")
+    parser.add_argument("--uploads", type=int, default=0, help="N sessions upload a camera photo: server memory")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start", flush=True)
     if args.url:  # sessions as browsers (cookies, an upload each), checked for stickiness: deploy/class_run.py
@@ -199,17 +209,40 @@ def main(argv: list[str] | None = None) -> int:
     if args.cold_starts:
         print(cold_starts(args.cold_starts, args.timeout, args.watcher))
         return 0
-    with app_server(watcher=args.watcher) as server:
-        if args.warm:
-            for lesson in available_lessons():
-                open_session(server.url, lesson.slug, "en", args.timeout)
-        start = time.monotonic()
-        results, memory = run_class(server.url, server.process.pid, args.sessions, args.timeout)
-        state = "warm" if args.warm else "cold"
-        print(f"{args.sessions} sessions ({state} server) in {time.monotonic() - start:.1f} s")
-        print(report(results, memory))
+    if args.watch or args.quota or args.uploads:
+        return scenarios(args)
+    failed = 0
+    for round_ in range(1, args.rounds + 1):
+        with app_server(watcher=args.watcher) as server:
+            if args.warm:
+                for lesson in available_lessons():
+                    open_session(server.url, lesson.slug, "en", args.timeout)
+            start = time.monotonic()
+            results, memory = run_class(server.url, server.process.pid, args.sessions, args.timeout)
+            state = "warm" if args.warm else "cold"
+            print(f"round {round_}: {args.sessions} sessions ({state} server) in {time.monotonic() - start:.1f} s")
+            print(report(results, memory), flush=True)
+            failed += sum(not r.ok for r in results)
+    print(f"errors in {args.rounds} round(s): {failed}; load average {os.getloadavg()[0]:.2f} at the end")
+    return 0 if failed == 0 else 1
+
+
+def scenarios(args: argparse.Namespace) -> int:
+    """Issue 23's class scenarios (scripts/load_scenarios.py, scripts/load_memory.py), each on a fresh server."""
+    from scripts.load_memory import uploads_and_memory
+    from scripts.load_scenarios import quota_and_cancel, watch_and_slide
+
+    if args.watch:
+        with app_server(watcher=args.watcher) as server:
+            print(watch_and_slide(server.url, args.watch, args.trainings, args.moves, args.timeout), flush=True)
+    if args.quota:
+        with app_server(watcher=args.watcher) as server:
+            print(quota_and_cancel(server.url, server.process.pid, args.timeout), flush=True)
+    if args.uploads:
+        with app_server(watcher=args.watcher) as server:
+            print(uploads_and_memory(server.url, server.process.pid, args.uploads, args.timeout), flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
-    return 0 if all(r.ok for r in results) else 1
+    return 0
 
 
 if __name__ == "__main__":

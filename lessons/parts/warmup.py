@@ -23,6 +23,7 @@ from pathlib import Path
 import streamlit as st
 
 from lessons import available_lessons
+from lessons.parts import janitor
 from lessons.parts.ui import t
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def warm_up() -> None:
         if not _light_done:
             light = [lesson.path for lesson in available_lessons() if not needs_torch(lesson.path)]
             _import_all({name for path in light for name in closure(path)} | set(LAZY))
+            janitor.start()  # once per process, like the warm-up: memory of closed sessions goes back
             _light_done = True
 
 

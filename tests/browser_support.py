@@ -68,6 +68,22 @@ def wait_for_app(page, timeout: float = 120_000) -> None:
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", state="attached", timeout=timeout)
 
 
+def wait_for_lesson(page, title: str, timeout: float = 120_000) -> None:
+    """After opening a lesson in a fresh document: wait until its run has finished. A fresh page reports "not
+    running" before its first run starts too, so the state alone can pass before anything is drawn; the lesson's
+    title (`title`, in the reader's language) in its heading proves the run began. The page's own style sheet
+    (lessons.parts.ui.page_style: touch and projector CSS) is drawn from Streamlit's event container, which the
+    browser may apply a moment after the run has finished: it is waited for too."""
+    wait_for_app(page, timeout)
+    page.wait_for_function(
+        """t => [...document.querySelectorAll('h1')].some(h => h.innerText.includes(t))
+                && document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')
+                && [...document.querySelectorAll('style')].some(s => s.textContent.includes('stElementToolbar'))""",
+        arg=title,
+        timeout=timeout,
+    )
+
+
 _STREAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> its app's websocket
 
 

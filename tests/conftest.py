@@ -12,14 +12,18 @@ import pytest
 
 from tests import markers
 
+# The browser tests are the suite's long pole (each waits for a real server and a real Chromium): two groups, so two
+# workers run them side by side, each with its own server and Chromium, while the other tests fill in around them.
+BROWSER_GROUPS = {"tests.test_browser_links": "browser-links"}
+
 
 def pytest_collection_modifyitems(config, items):
     """unit / apptest / browser / network / tool, by what each test reaches (see tests/markers.py)."""
 
     def mark(item, kind):
         item.add_marker(getattr(pytest.mark, kind))
-        if kind == "browser":  # under --dist loadgroup: one worker runs them all, with one server
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        if kind == "browser":  # under --dist loadgroup: a group runs on one worker, with that worker's one server
+            item.add_marker(pytest.mark.xdist_group(BROWSER_GROUPS.get(item.module.__name__, "browser")))
 
     markers.assign(items, mark)
 

@@ -5,38 +5,32 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import plotly.graph_objects as go
 import pytest
 from plotly.utils import PlotlyJSONEncoder
 
-from deeplab_core.figures import deeplab_v1_v2, formula, receptive_field
+from deeplab_core.figures import formula, receptive_field
 from deeplab_core.figures.animation import animation_controls
 from deeplab_core.figures.style import BUTTONS
 from deeplab_core.i18n import LANGUAGES, text
-from deeplab_core.maths.crf import CrfTrace
 from deeplab_core.maths.dilation import ConvGeometry
 from deeplab_core.maths.receptive_field import same_conv
 
 GEOMETRY = ConvGeometry(input_size=5, kernel_size=3, stride=1, padding=1, dilation=1)
 STACK = (same_conv(3, 1), same_conv(3, 2))
-LABELS = np.stack([np.zeros((4, 6), np.int64), np.eye(4, 6, dtype=np.int64), np.ones((4, 6), np.int64)])  # (3, H, W)
-TRACE = CrfTrace(LABELS, free_energy=(3.0, 2.0, 1.0), changed=(0, 4, 20), seconds=0.0, device="cpu")
 
 
 def animation(name: str, lang: str) -> dict:
     """The figure as plain JSON, with the frame time and the frame the slider starts on."""
     if name == "formula":
         fig: go.Figure | dict = formula.sliding_animation(GEOMETRY, lang)
-    elif name == "growth":
-        fig = receptive_field.growth_animation(STACK, lang)
     else:
-        fig = deeplab_v1_v2.crf_steps_figure(np.zeros((4, 6, 3), np.uint8), TRACE, ["sky", "tree"], 1, lang)
+        fig = receptive_field.growth_animation(STACK, lang)
     spec = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
     return json.loads(json.dumps(spec, cls=PlotlyJSONEncoder))
 
 
-FRAME_MS = {"formula": formula.FRAME_MS, "growth": receptive_field.FRAME_MS, "crf": deeplab_v1_v2.FRAME_MS}
+FRAME_MS = {"formula": formula.FRAME_MS, "growth": receptive_field.FRAME_MS}  # the CRF's steps: one page control
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -53,10 +47,6 @@ def test_every_animation_has_play_pause_and_a_slider_over_its_frames(name, lang)
     assert [step["args"][0] for step in slider["steps"]] == [[frame["name"]] for frame in fig["frames"]]
     assert slider["x"] > 0 and slider["x"] + slider["len"] == pytest.approx(1)  # right of the buttons, to the edge
     assert menu["y"] < slider["y"] < 0  # both under the plot, the buttons' top below the slider's
-
-
-def test_the_crf_slider_starts_at_the_pages_step():
-    assert animation("crf", "en")["layout"]["sliders"][0]["active"] == 1
 
 
 def test_controls_for_given_frames():

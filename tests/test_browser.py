@@ -1,31 +1,11 @@
-"""Every page in both languages, in headless Chromium, against the real `streamlit run` server."""
+"""The app in headless Chromium against the real `streamlit run` server: the language switch, the browser's locale,
+the animations' controls."""
 
-import pytest
+from deeplab_core.i18n import text
+from tests.browser_support import one_run, wait_for_app
 
-from deeplab_core.i18n import LANGUAGES, catalogue, text
-from lessons import available_lessons
-from tests.browser_support import one_run, screenshot, wait_for_app
-
-LESSONS = available_lessons()
-
-
-@pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
-def test_page_renders_in_the_browser(page, app_url, lesson, lang):
-    url_path = "" if lesson is LESSONS[0] else lesson.slug
-    page.goto(f"{app_url}/{url_path}?lang={lang}")
-    wait_for_app(page)
-    title = text(f"{lesson.slug}.title", lang)
-    heading = page.locator("h1").first
-    heading.wait_for(timeout=60_000)
-    assert title in heading.inner_text()
-    assert page.locator("[data-testid=stException]").count() == 0
-    screenshot(page, f"{lesson.slug}_{lang}")  # with ATROUS_LAB_SCREENSHOTS set
-    assert page.locator("[data-testid=stException]").count() == 0
-    # The navigation lists every lesson in the reader's language (by its short name where it has one).
-    nav = page.locator("[data-testid=stSidebarNav]").inner_text()
-    names = catalogue(lang)
-    assert all(names.get(f"{other.slug}.nav_title", names[f"{other.slug}.title"]) in nav for other in LESSONS)
+# Every lesson in both languages renders (title, navigation, no exception) in tests/test_browser_layout.py, which
+# opens each on a projector and a phone anyway.
 
 
 def test_language_switch_updates_the_url(page, app_url):

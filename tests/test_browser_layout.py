@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from deeplab_core.i18n import LANGUAGES
+from deeplab_core.i18n import LANGUAGES, catalogue, text
 from lessons import available_lessons
-from tests.browser_support import screenshot, wait_for_app
+from tests.browser_support import screenshot, wait_for_lesson
 from tests.layout_probe import problems
 
-HOME = available_lessons()[0].slug
+LESSONS = available_lessons()
+HOME = LESSONS[0].slug
 PROJECTOR_TEXT = 16  # px, as deeplab_core.figures.style.PROJECTOR_TEXT asks of the charts
 
 
@@ -53,15 +54,17 @@ def tabs(browser):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("slug", [lesson.slug for lesson in available_lessons()])
+@pytest.mark.parametrize("slug", [lesson.slug for lesson in LESSONS])
 def test_nothing_is_cut_spilled_or_overlapped(tabs, app_url, slug, lang):
+    """Also the page itself: its title in the reader's language, no exception, and (with the sidebar open on the
+    projector) the navigation listing every lesson in that language, by its short name where it has one."""
     path = "" if slug == HOME else slug
     for screen in SCREENS:  # both screens load the lesson at once: the server works on the two sessions together
         tabs[screen.name].goto(f"{app_url}/{path}?lang={lang}{screen.query}", wait_until="commit")
     found = {}
     for screen in SCREENS:
         page = tabs[screen.name]
-        wait_for_app(page)
+        wait_for_lesson(page, text(f"{slug}.title", lang))  # its run finished, not merely not yet begun
         assert page.locator("[data-testid=stException]").count() == 0, (screen.name, slug, lang)
         page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
         found[screen.name] = problems(page, min_text=screen.min_text, wide_tables=screen.wide_tables)
@@ -69,3 +72,6 @@ def test_nothing_is_cut_spilled_or_overlapped(tabs, app_url, slug, lang):
         page.set_viewport_size({"width": screen.width, "height": screen.height})  # screenshot() made it tall
     broken = [f"{name}: {line}" for name, lines in found.items() for line in lines]
     assert not broken, f"{slug} ({lang}):\n" + "\n".join(broken)
+    nav = tabs["projector"].locator("[data-testid=stSidebarNav]").inner_text()
+    names = catalogue(lang)
+    assert all(names.get(f"{other.slug}.nav_title", names[f"{other.slug}.title"]) in nav for other in LESSONS)

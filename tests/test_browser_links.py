@@ -74,8 +74,8 @@ def read(page, key: str) -> str:
 def actions(lang: str) -> dict[str, list[tuple]]:
     """Per lesson: what a teacher sets before copying the link (kind, key, argument)."""
     return {
-        "overview": [("nudge", "input", 3), ("flip", "log", None)],
-        "formula": [("nudge", "d", 2), ("nudge", "i", 1), ("flip", "same", None)],
+        "overview": [("nudge", "input", 1), ("flip", "log", None)],
+        "formula": [("nudge", "d", 1), ("nudge", "i", 1), ("flip", "same", None)],
         "receptive_field": [
             ("pick", "preset", text("receptive_field.presets.gridding", lang)),
             ("flip", "rf_log", None),
@@ -83,7 +83,7 @@ def actions(lang: str) -> dict[str, list[tuple]]:
         "output_stride": [("pick", "mg_os", text("output_stride.os_name.8", lang))],
         "aspp": [("nudge", "size", 2)],
         "large_rates": [
-            ("nudge", "rate", 5),
+            ("nudge", "rate", 2),
             ("pick", "where", text("large_rates.position_name.corner", lang)),
             ("flip", "all", None),
         ],
@@ -91,8 +91,9 @@ def actions(lang: str) -> dict[str, list[tuple]]:
     }
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("slug", list(actions("en")))
+# Each lesson in one language, the languages alternating: what a link stores is language-neutral (keys and numbers,
+# test_switching_language_carries_the_choices_into_the_link), so both languages of one lesson test the same thing.
+@pytest.mark.parametrize(("slug", "lang"), [(slug, ("en", "zh")[i % 2]) for i, slug in enumerate(actions("en"))])
 def test_a_copied_link_opens_the_same_view_in_a_new_browser(page, new_tab, app_url, slug, lang):
     # the teacher's tab
     page.goto(url_of(app_url, slug, f"?lang={lang}"))

@@ -22,6 +22,7 @@ from deeplab_core.nets.lab.training import SHOWN_SCENES, RunResult, TrainConfig,
 from deeplab_core.nets.lab.variants import VARIANTS, backbone_coverage, describe, geometry
 from deeplab_core.serving.lab_jobs import PER_SESSION, UNFINISHED, JobView, registry
 from deeplab_core.serving.queue import SERVER_QUEUE
+from deeplab_core.serving.watching import view_interval
 from lessons.parts.quiz import quiz
 from lessons.parts.ui import chart, header, language, section, show_error, show_source, t, what_to_notice
 from lessons.parts.widgets import int_slider, multiselect
@@ -30,7 +31,6 @@ LESSON = "train"
 STEPS_MAX = 400  # one request's bound: a student cannot hold the classroom server for long
 KEYS = list(VARIANTS)
 SEED_MAX = 20
-WATCH_S = 3.0  # the live view's refresh: a class of watchers costs a few cheap reruns a second, not thirty
 
 
 @st.cache_data(show_spinner=False)
@@ -172,10 +172,17 @@ def _live_curves(stamp: tuple, lang: str, _views: tuple[JobView, ...]):
     return curves_figure(histories, lang)
 
 
-@st.fragment(run_every=WATCH_S)
 def watch(keys: list) -> None:
-    """Polls the shared registry every WATCH_S seconds while any requested run is unfinished. The views are the
-    registry's published ones and the figure is cached per (job, version): a watcher costs no recomputation."""
+    """The live view, refreshed by a fragment every `view_interval` seconds for the number watching now (3 s for a
+    few, longer for a class: their refreshes together stay bounded, serving.watching)."""
+    interval = view_interval(registry().watchers())
+    st.session_state["train_view_s"] = interval
+    st.fragment(run_every=interval)(_watch)(keys)
+
+
+def _watch(keys: list) -> None:
+    """Polls the shared registry while any requested run is unfinished. The views are the registry's published ones
+    and the figure is cached per (job, version): a watcher costs no recomputation."""
     views = registry().snapshot(keys)
     for view in views:
         st.progress(view.step / view.key[2], text=_progress_line(view))
@@ -185,6 +192,8 @@ def watch(keys: list) -> None:
         chart(_live_curves(stamp, language(), drawn), "train_live_curves")
     if all(v.state not in UNFINISHED for v in views):
         st.rerun()  # the whole page, once: the finished view below replaces this polling one
+    elif view_interval(registry().watchers()) > 1.5 * st.session_state.get("train_view_s", 0):
+        st.rerun()  # the class grew: the whole page, once, registers this view at the longer interval
 
 
 def _cancel(keys: list) -> None:

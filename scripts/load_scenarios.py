@@ -84,23 +84,26 @@ class Tab:
             start, run = time.monotonic(), Run()
             self.ws.send(msg.SerializeToString())
             deadline = start + self.timeout
+            whole_page = not fragment  # a fragment's run also begins with new_session, and keeps the fragments
             while True:
                 forward = ForwardMsg()
                 forward.ParseFromString(self.ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-                self._note(forward, run)
+                self._note(forward, run, whole_page)
                 if forward.WhichOneof("type") == "script_finished":
                     status = forward.script_finished
                     if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                        continue  # st.rerun(): the whole page runs next, in the same answer
+                        whole_page = True  # st.rerun(): the whole page runs next, in the same answer
+                        continue
                     if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                         run.seconds = time.monotonic() - start
                     return run
 
-    def _note(self, forward: ForwardMsg, run: Run) -> None:
+    def _note(self, forward: ForwardMsg, run: Run, whole_page: bool) -> None:
         kind = forward.WhichOneof("type")
-        if kind == "new_session":  # a whole-page run: its fragments register again (the browser forgets the old)
-            self.fragments.clear()
-            self.session_id = forward.new_session.initialize.session_id
+        if kind == "new_session":  # every run begins so; a whole page's run registers its fragments again
+            if whole_page:
+                self.fragments.clear()
+            self.session_id = forward.new_session.initialize.session_id or self.session_id
         elif kind == "auto_rerun":
             self.fragments[forward.auto_rerun.fragment_id] = forward.auto_rerun.interval
         elif kind == "stop_auto_rerun":
@@ -181,13 +184,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def slider_times(url: str, moves: int, timeout: float) -> list[float]:
-    """Seconds from each move of the formula lesson's dilation slider to its finished rerun."""
+    """Seconds from each move of the formula lesson's dilation slider (key "d") to its finished rerun."""
     tab = Tab(url, "formula", "lang=en", timeout)
     try:
         tab.rerun()
         times = []
         for i in range(moves):
-            run = tab.slide("dilation", float(1 + i % 4))
+            run = tab.slide("d", float(1 + i % 4))
             if run.seconds is None or run.exceptions:
                 raise RuntimeError(f"the slider's rerun failed: {run.exceptions}")
             times.append(run.seconds)
@@ -198,8 +201,10 @@ def slider_times(url: str, moves: int, timeout: float) -> list[float]:
 
 
 def watch_and_slide(url: str, watchers: int, trainings: int, moves: int, timeout: float) -> str:
-    """`trainings` sessions each start one run (variant a, seeds 13…, 400 steps), the others of `watchers` join them
-    round-robin; meanwhile one more session moves a slider. Reports the slider's p50/p95 idle and under load."""
+    """`trainings` sessions each start one run (variant c, the slowest to train, seeds 13…, 400 steps: each lasts
+    about a minute on 2 cores, and the queue runs them one at a time, so they are still training while the slider
+    is measured), the others of `watchers` join them round-robin; meanwhile one more session moves a slider.
+    Reports the slider's p50/p95 idle and under load, and the watchers' fragment reruns during the measurement."""
     idle = slider_times(url, moves, timeout)
     stop = threading.Event()
     runs: list[Run] = []
@@ -208,7 +213,7 @@ def watch_and_slide(url: str, watchers: int, trainings: int, moves: int, timeout
     try:
         for i in range(watchers):
             seed = 13 + i % trainings
-            tab = Tab(url, "train", f"lang=en&train_variants=a&train_seed={seed}&train_steps=400", timeout)
+            tab = Tab(url, "train", f"lang=en&train_variants=c&train_seed={seed}&train_steps=400", timeout)
             tab.rerun()
             pressed = tab.press("train_go")
             if pressed.errors or pressed.exceptions:

@@ -264,3 +264,25 @@ def test_training_asks_stop_before_scoring_too():
 
     with pytest.raises(TrainingCancelled, match="scoring"):
         train("a", 0, TINY, device="cpu", threads=1, stop=stop)
+
+
+def test_watchers_are_the_sessions_waiting_on_unfinished_runs(fake):
+    jobs = JobRegistry()
+    first, second = ("c", 1, 5), ("c", 2, 5)
+    jobs.submit([first], "s1")
+    for i in range(2, 12):
+        jobs.submit([first if i % 2 else second], f"s{i}")
+    jobs.submit([first, second], "s1")  # asking again is no second watcher
+    assert jobs.watchers() == 11
+    fake.go.set()
+    eventually(lambda: states(jobs, [first, second]) == ["done", "done"], 10, "the runs did not finish")
+    assert jobs.watchers() == 0  # nobody watches a finished run: its page shows the result
+
+
+def test_the_watchers_refreshes_together_stay_bounded_however_many_watch():
+    from deeplab_core.serving.watching import VIEW_RERUNS_PER_S, VIEW_S, view_interval
+
+    assert view_interval(0) == view_interval(3) == VIEW_S  # a few watchers: every 3 s
+    for watchers in (1, 9, 10, 30, 100, 1000):
+        assert watchers / view_interval(watchers) <= VIEW_RERUNS_PER_S  # refreshes a second, all of them together
+    assert view_interval(30) == pytest.approx(30 / VIEW_RERUNS_PER_S)  # a class of 30: every 10 s

@@ -153,6 +153,10 @@ class JobRegistry:
         with self._lock:
             return [self._views[key] for key in keys if key in self._views]
 
+    def watchers(self) -> int:  # sessions waiting on an unfinished job: each watches its page's progress
+        with self._lock:
+            return len({s for j in self._jobs.values() if j.state in UNFINISHED for s in j.sessions})
+
     def held(self, session: str) -> int:
         """Unfinished jobs charged to `session`."""
         with self._lock:

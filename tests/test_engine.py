@@ -126,6 +126,24 @@ def test_engine_top1_is_softmax_max_of_the_upsampled_logits(mobilenet, h, w, out
     np.testing.assert_allclose(got_probability, probability.numpy(), atol=1e-5)
 
 
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the process's RSS from /proc (Linux)")
+def test_engine_top1_gives_a_large_photos_memory_back(mobilenet):
+    """The upsampling's buffers are photo-sized (21 classes × 2048×1536 float32, 264 MB each): once the labels are
+    returned, the process keeps none of them (an arena kept ~850 MB for good after one such photo)."""
+    _, engine = mobilenet
+    logits = np.random.default_rng(0).normal(size=(1, 21, 65, 87)).astype(np.float32)  # (1, C, h, w)
+    engine.top1(logits, (8, 8))  # the session is built
+    before = rss_bytes()
+    labels, probability = engine.top1(logits, (1536, 2048))
+    del labels, probability
+    assert rss_bytes() - before < 150 * 2**20
+
+
 def test_fast_model_is_the_engine_on_a_cpu_and_public(mobilenet, monkeypatch):
     model, _ = mobilenet
     assert deeplab_core.fast_model is fast_model

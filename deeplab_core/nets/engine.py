@@ -87,10 +87,12 @@ def _options(threads: int) -> Any:
     return options
 
 
-def _session(data: bytes, threads: int) -> Any:
+def _session(data: bytes, threads: int, *, arena: bool = True) -> Any:
     import onnxruntime as ort
 
-    return ort.InferenceSession(data, _options(threads), providers=["CPUExecutionProvider"])
+    options = _options(threads)
+    options.enable_cpu_mem_arena = arena
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
 @functools.cache
@@ -130,7 +132,10 @@ def _top1_session(threads: int) -> Any:
         [helper.make_tensor("classes_axis", TensorProto.INT64, [1], [1])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    return _session(model.SerializeToString(), threads)
+    # No arena: an arena keeps the largest run's buffers for the process, and this graph's are photo-sized (21
+    # classes × up to 2048×2048 float32, ~350 MB each): after one large photo the server kept ~850 MB for good.
+    # Without it each buffer goes back to malloc, which returns blocks that large to the system at once.
+    return _session(model.SerializeToString(), threads, arena=False)
 
 
 def _agrees(engine: Engine, model: DeepLab) -> bool:

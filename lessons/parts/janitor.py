@@ -15,14 +15,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import logging
 import threading
 import time
 from typing import Any
 
 from streamlit import runtime
+from streamlit.logger import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # Streamlit's handler and level: its lines appear in the server's log
 PERIOD_S = 30.0
 _started = threading.Lock()
 _thread: threading.Thread | None = None

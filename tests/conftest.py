@@ -12,20 +12,14 @@ import pytest
 
 from tests import markers
 
-# The browser tests are the suite's long pole (each waits for a real server and a real Chromium): two groups, so two
-# workers run them side by side, each with its own server and Chromium, while the other tests fill in around them.
-BROWSER_GROUPS = {"tests.test_browser_links": "browser-links"}
-
 
 def pytest_collection_modifyitems(config, items):
-    """unit / apptest / browser / network / tool, by what each test reaches (see tests/markers.py)."""
+    """unit / apptest / browser / network / tool, by what each test reaches (see tests/markers.py).
 
-    def mark(item, kind):
-        item.add_marker(getattr(pytest.mark, kind))
-        if kind == "browser":  # under --dist loadgroup: a group runs on one worker, with that worker's one server
-            item.add_marker(pytest.mark.xdist_group(BROWSER_GROUPS.get(item.module.__name__, "browser")))
-
-    markers.assign(items, mark)
+    No xdist groups: the browser tests, the suite's long pole, are spread over the workers like the rest, each worker
+    starting its one server and Chromium at its first browser test. (pytest-xdist 3.8's `--dist loadgroup` marks a
+    group by rewriting `item._nodeid`, which pytest 9.2 no longer reads: groups were silently ignored.)"""
+    markers.assign(items, lambda item, kind: item.add_marker(getattr(pytest.mark, kind)))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, when it is installed

@@ -10,8 +10,7 @@
 
 The rules read the code a test can reach: the names its functions use, resolved in their modules, followed into
 the project's own functions (not into installed packages). A new test file is classified like the others
-without being listed anywhere. Browser tests also join an xdist group (tests/conftest.py, BROWSER_GROUPS: two),
-so that under `--dist loadgroup` a group shares one worker, its one Chromium and its one server.
+without being listed anywhere.
 """
 
 from __future__ import annotations

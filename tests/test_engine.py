@@ -16,12 +16,13 @@ from PIL import Image
 import deeplab_core
 from deeplab_core.config import thread_policy, usable_cores
 from deeplab_core.nets import engine as engine_module
+from deeplab_core.nets import engine_top1
 from deeplab_core.nets.device import apply_thread_policy, engine_version
 from deeplab_core.nets.engine import Engine, fast_model, load_engine
 from deeplab_core.nets.fast_inference import inference_copy
 from deeplab_core.nets.memory import OutOfMemoryError
 from deeplab_core.nets.model import load_model
-from deeplab_core.nets.segmentation import preprocess, reference_logits, reference_segment, segment
+from deeplab_core.nets.segmentation import preprocess, reference_logits, reference_segment, segment, top1
 from tests.paths import ROOT
 
 CPU = torch.device("cpu")
@@ -126,6 +127,24 @@ def test_engine_top1_is_softmax_max_of_the_upsampled_logits(mobilenet, h, w, out
     np.testing.assert_allclose(got_probability, probability.numpy(), atol=1e-5)
 
 
+@settings(max_examples=8, deadline=None)
+@given(h=st.integers(1, 9), out_h=st.integers(1, 50), out_w=st.integers(1, 30), rows=st.integers(1, 7))
+def test_engine_top1_in_bands_is_the_same_as_in_one(mobilenet, h, out_h, out_w, rows):
+    """Bands of any height give torch's top-1: the rows' two sources and weights are PyTorch's own."""
+    _, engine = mobilenet
+    logits = torch.randn(1, 21, h, 6, generator=torch.Generator().manual_seed(h * out_h + rows)) * 3  # (1, C, h, w)
+    expected_labels, expected_probability = top1(logits.clone(), (out_h, out_w))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_top1, "BAND_BYTES", 4 * 21 * out_w * rows)  # `rows` output rows a band
+        assert engine_top1.band_rows(21, out_w) == rows
+        labels, probability = engine.top1(logits.numpy(), (out_h, out_w))
+    up = torch.nn.functional.interpolate(logits, size=(out_h, out_w), mode="bilinear", align_corners=False)
+    top2 = up[0].topk(2, dim=0).values  # (2, H, W)
+    near_tie = (top2[0] - top2[1] < 1e-5).numpy()
+    assert np.all((labels == expected_labels.numpy()) | near_tie)
+    np.testing.assert_allclose(probability, expected_probability.numpy(), atol=1e-5)
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -133,8 +152,9 @@ def rss_bytes() -> int:
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the process's RSS from /proc (Linux)")
 def test_engine_top1_gives_a_large_photos_memory_back(mobilenet):
-    """The upsampling's buffers are photo-sized (21 classes × 2048×1536 float32, 264 MB each): once the labels are
-    returned, the process keeps none of them (an arena kept ~850 MB for good after one such photo)."""
+    """Upsampled at once, a 2048×1536 photo's logits are 264 MB of float32 (and two more such buffers for the
+    reductions), which ONNX Runtime's arena kept for the process (~850 MB after one camera photo); in bands, what
+    stays is a few bands' worth."""
     _, engine = mobilenet
     logits = np.random.default_rng(0).normal(size=(1, 21, 65, 87)).astype(np.float32)  # (1, C, h, w)
     engine.top1(logits, (8, 8))  # the session is built

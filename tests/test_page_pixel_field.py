@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deeplab_core.config import CPU_JOB_GMACS
+from deeplab_core.config import CPU_JOB_GMACS, DEEPLAB_OUTPUT_STRIDES
 from deeplab_core.i18n import LANGUAGES, text
 from deeplab_core.nets.field_box import logit_field, wiring
 from tests.apptest_support import chart_titles, open_page
@@ -85,7 +85,7 @@ def test_resnet_switches_redraw_the_theoretical_field_without_running_anything(r
     at.radio(key="pf_src").set_value("upload").run()  # no photo yet: the theory section alone
     at.selectbox(key="pf_net").set_value("resnet50").run()
     sides = {}
-    for stride in (16, 8):
+    for stride in DEEPLAB_OUTPUT_STRIDES:
         at.radio(key="pf_os").set_value(stride).run()
         assert not at.exception
         sides[stride] = logit_field(wiring("resnet50", stride)).size

@@ -97,6 +97,14 @@ awk -v listen="$bind:$port" -v servers="${servers%$'\n'}" \
 "$nginx" -t -q -p "$run_dir" -c "$run_dir/nginx.conf" -e "$run_dir/error.log"
 "$nginx" -p "$run_dir" -c "$run_dir/nginx.conf" -e "$run_dir/error.log" -g "daemon off;" &
 pids+=($!)
+# Ready only when nginx accepts connections: started in the background, it may not listen yet (on a busy machine a
+# client that took the line below as the signal was refused).
+probe_host="$bind"; [ "$probe_host" = "0.0.0.0" ] && probe_host=127.0.0.1
+for _ in $(seq 300); do
+  (exec 3<>"/dev/tcp/$probe_host/$port") 2>/dev/null && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "nginx did not start; see $run_dir/error.log" >&2; exit 1; }
+  sleep 0.1
+done
 
 echo "Atrous Lab: http://$bind:$port ($replicas replicas on 127.0.0.1:$first_port-$((first_port + replicas - 1)), sticky sessions)"
 echo "configuration and logs: $run_dir; Ctrl-C stops everything"

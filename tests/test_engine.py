@@ -113,17 +113,26 @@ def test_one_export_serves_every_input_size(mobilenet, height, width):
     assert relative_error(got, expected) < 1e-4
 
 
+def upsampled(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(1, C, h, w) → (1, C, H, W), bilinear as the page's top-1 upsamples."""
+    return torch.nn.functional.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+
+
+def near_ties(up: torch.Tensor) -> np.ndarray:
+    """(H, W) pixels whose two best classes lie within float32 rounding: either may win."""
+    top2 = up[0].topk(2, dim=0).values  # (2, H, W)
+    return (top2[0] - top2[1] < 1e-5).numpy()
+
+
 @settings(max_examples=8, deadline=None)
 @given(h=st.integers(2, 12), w=st.integers(2, 12), out_h=st.integers(1, 40), out_w=st.integers(1, 40))
 def test_engine_top1_is_softmax_max_of_the_upsampled_logits(mobilenet, h, w, out_h, out_w):
     _, engine = mobilenet
     logits = torch.randn(1, 21, h, w, generator=torch.Generator().manual_seed(h * w + out_h)) * 3  # (1, C, h, w)
-    up = torch.nn.functional.interpolate(logits, size=(out_h, out_w), mode="bilinear", align_corners=False)
+    up = upsampled(logits, (out_h, out_w))  # (1, C, H, W)
     probability, labels = torch.softmax(up, dim=1)[0].max(dim=0)  # (H, W), (H, W)
     got_labels, got_probability = engine.top1(logits.numpy(), (out_h, out_w))
-    top2 = up[0].topk(2, dim=0).values  # (2, H, W)
-    near_tie = (top2[0] - top2[1] < 1e-5).numpy()  # float32 rounding may pick either of two equal maxima
-    assert np.all((got_labels == labels.numpy()) | near_tie)
+    assert np.all((got_labels == labels.numpy()) | near_ties(up))
     np.testing.assert_allclose(got_probability, probability.numpy(), atol=1e-5)
 
 
@@ -138,10 +147,7 @@ def test_engine_top1_in_bands_is_the_same_as_in_one(mobilenet, h, out_h, out_w, 
         patch.setattr(engine_top1, "BAND_BYTES", 4 * 21 * out_w * rows)  # `rows` output rows a band
         assert engine_top1.band_rows(21, out_w) == rows
         labels, probability = engine.top1(logits.numpy(), (out_h, out_w))
-    up = torch.nn.functional.interpolate(logits, size=(out_h, out_w), mode="bilinear", align_corners=False)
-    top2 = up[0].topk(2, dim=0).values  # (2, H, W)
-    near_tie = (top2[0] - top2[1] < 1e-5).numpy()
-    assert np.all((labels == expected_labels.numpy()) | near_tie)
+    assert np.all((labels == expected_labels.numpy()) | near_ties(upsampled(logits, (out_h, out_w))))
     np.testing.assert_allclose(probability, expected_probability.numpy(), atol=1e-5)
 
 

@@ -42,6 +42,7 @@ status=0
 stop() {
   trap '' INT TERM  # a second Ctrl-C while stopping must not leave processes or the directory behind
   trap - EXIT
+  echo "stopping (pids ${pids[*]})" >&2
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 50); do
     alive=0
@@ -108,9 +109,17 @@ done
 
 echo "Atrous Lab: http://$bind:$port ($replicas replicas on 127.0.0.1:$first_port-$((first_port + replicas - 1)), sticky sessions)"
 echo "configuration and logs: $run_dir; Ctrl-C stops everything"
-# Run until Ctrl-C, or until one process dies: then stop the rest rather than serve half a class.
+# Run until Ctrl-C, or until one process dies: then stop the rest rather than serve half a class. A poll, not
+# `wait -n`: bash runs the INT/TERM trap after its foreground `sleep` ends (within a second), whereas a signal that
+# lands just as `wait -n` starts can stay pending until a child exits (seen under load: no stop after 60 s).
 set +e
-wait -n "${pids[@]}"
-echo "a process of the set exited; stopping the others" >&2
-status=1
-exit 1
+while :; do
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "a process of the set exited (pid $pid); stopping the others" >&2
+      status=1
+      exit 1
+    fi
+  done
+  sleep 1
+done

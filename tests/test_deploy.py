@@ -41,6 +41,14 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def processes(session: int) -> str:
+    """The processes of run.sh's session, with their state (a Z is a child nobody has reaped)."""
+    listing = subprocess.run(
+        ["ps", "-o", "pid,ppid,stat,etime,args", "-s", str(session)], capture_output=True, text=True
+    )
+    return listing.stdout
+
+
 def test_two_replicas_behind_nginx_keep_every_session_on_one_replica(tmp_path):
     nginx()
     port, *replicas = free_ports(3)
@@ -76,7 +84,12 @@ def test_two_replicas_behind_nginx_keep_every_session_on_one_replica(tmp_path):
         assert "replica=" in (run_dir / "access.log").read_text()  # nginx logs the replica of every request
 
         proc.send_signal(signal.SIGINT)  # Ctrl-C
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"still running 60 s after Ctrl-C:\n{log.read_text()}\n{processes(proc.pid)}"
+            ) from None
         assert not any(listening(p) for p in (port, *replicas))
         assert not run_dir.exists()
     finally:

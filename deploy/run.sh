@@ -110,8 +110,8 @@ done
 echo "Atrous Lab: http://$bind:$port ($replicas replicas on 127.0.0.1:$first_port-$((first_port + replicas - 1)), sticky sessions)"
 echo "configuration and logs: $run_dir; Ctrl-C stops everything"
 # Run until Ctrl-C, or until one process dies: then stop the rest rather than serve half a class. A poll, not
-# `wait -n`: bash runs the INT/TERM trap after its foreground `sleep` ends (within a second), whereas a signal that
-# lands just as `wait -n` starts can stay pending until a child exits (seen under load: no stop after 60 s).
+# `wait -n`: with `wait -n` a Ctrl-C under load twice went unanswered for 60 s (the cause unconfirmed; a signal
+# racing the wait is the likely one); bash runs the INT/TERM trap as soon as its foreground `sleep` ends.
 set +e
 while :; do
   for pid in "${pids[@]}"; do

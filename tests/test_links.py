@@ -6,6 +6,8 @@ so the same query string gives the same view in every language."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -64,15 +66,13 @@ def link_cases(lang: str) -> dict[str, tuple[dict[str, str | list[str]], dict[st
 
 
 SLUGS = list(link_cases("en"))
-_DEFAULTS: dict[str, dict[str, object]] = {}
 
 
+@functools.cache
 def lesson_defaults(slug: str) -> dict[str, object]:
     """The lesson's controls and their defaults, as it registers them on a clean run (the same in every language:
     one run per lesson and worker)."""
-    if slug not in _DEFAULTS:
-        _DEFAULTS[slug] = dict(open_with(slug, "en", {}).session_state[VIEW_KEYS][slug])
-    return _DEFAULTS[slug]
+    return dict(open_with(slug, "en", {}).session_state[VIEW_KEYS][slug])
 
 
 MODEL_PAGES = {"output_stride", "aspp", "segment"}
